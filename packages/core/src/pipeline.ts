@@ -1,0 +1,176 @@
+import { DecodeError, EncodeError, HandlerError, messageOf, type RecordError, type RecordLocation } from './errors.js';
+import { Headers, sourceHeaders } from './headers.js';
+import type { Processor } from './processor.js';
+import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
+import type { SchemaRegistryClient } from './registry.js';
+import { type BoundSerde, bindSerde } from './serde.js';
+import type { AnyTopic } from './topic.js';
+
+export interface PipelineOptions {
+  /** Needed by `avro()` serdes; the pipeline never creates one itself. */
+  readonly registry?: SchemaRegistryClient | undefined;
+  /** Add `exactly.source.topic|partition|offset` headers to every output (for verification). Default false. */
+  readonly provenance?: boolean | undefined;
+}
+
+/** The result of one input record: the records to write in its transaction. */
+export type RecordOutcome =
+  | { readonly ok: true; readonly records: readonly EncodedRecord[] }
+  | { readonly ok: false; readonly error: RecordError; readonly deadLetter: EncodedRecord };
+
+interface BoundTopic {
+  readonly name: string;
+  readonly key: BoundSerde<unknown>;
+  readonly value: BoundSerde<unknown>;
+}
+
+/**
+ * decode -> handle -> encode -> dead letter, for one record at a time. The runtime and the TestDriver both
+ * use this one class, so what a unit test sees is what production does. No Kafka I/O here.
+ */
+export class RecordPipeline {
+  private constructor(
+    readonly processor: Processor,
+    private readonly input: BoundTopic,
+    private readonly outputs: ReadonlyMap<string, BoundTopic>,
+    private readonly provenance: boolean,
+  ) {}
+
+  /** Binds every serde (Avro registers its schemas here, once). */
+  static async create(processor: Processor, options: PipelineOptions = {}): Promise<RecordPipeline> {
+    const bind = async (topic: AnyTopic): Promise<BoundTopic> => ({
+      name: topic.name,
+      key: await bindSerde(topic.key, { topic: topic.name, role: 'key', registry: options.registry }),
+      value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
+    });
+    const outputs = new Map<string, BoundTopic>();
+    for (const [name, topic] of Object.entries(processor.outputs)) outputs.set(name, await bind(topic));
+    return new RecordPipeline(processor, await bind(processor.input), outputs, options.provenance ?? false);
+  }
+
+  /** Every topic this pipeline may write to, dead-letter topic included. */
+  get outputTopics(): string[] {
+    return [...[...this.outputs.values()].map((t) => t.name), this.processor.deadLetter];
+  }
+
+  async process(raw: RawRecord): Promise<RecordOutcome> {
+    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = raw.key === null ? null : await this.input.key.deserialize(raw.key);
+    } catch (error) {
+      return this.deadLetter(raw, new DecodeError(location, `key: ${messageOf(error)}`, { cause: error }));
+    }
+    try {
+      if (raw.value === null) throw new TypeError('record has no value (a tombstone)');
+      value = await this.input.value.deserialize(raw.value);
+    } catch (error) {
+      return this.deadLetter(raw, new DecodeError(location, `value: ${messageOf(error)}`, { cause: error }));
+    }
+    let result: unknown;
+    try {
+      result = await this.processor.handle({
+        topic: raw.topic,
+        partition: raw.partition,
+        offset: raw.offset,
+        timestamp: raw.timestamp,
+        key,
+        value,
+        headers: decodeHeaders(raw.headers),
+      });
+    } catch (error) {
+      return this.deadLetter(raw, new HandlerError(location, `handler threw: ${messageOf(error)}`, { cause: error }));
+    }
+    try {
+      return { ok: true, records: await this.encode(result, raw) };
+    } catch (error) {
+      const encodeError =
+        error instanceof EncodeError ? error : new EncodeError(location, messageOf(error), { cause: error });
+      return this.deadLetter(raw, encodeError);
+    }
+  }
+
+  private async encode(result: unknown, raw: RawRecord): Promise<EncodedRecord[]> {
+    if (result === undefined || result === null) return [];
+    if (typeof result !== 'object' || Array.isArray(result)) {
+      throw new TypeError(`handler must return an object keyed by output name, got ${describe(result)}`);
+    }
+    const provenance = this.provenance ? sourceHeaders(raw.topic, raw.partition, raw.offset) : undefined;
+    const encoded: EncodedRecord[] = [];
+    for (const [name, records] of Object.entries(result)) {
+      if (records === undefined) continue;
+      const output = this.outputs.get(name);
+      if (!output) {
+        throw new TypeError(`handler returned unknown output '${name}' (outputs: ${[...this.outputs.keys()].join(', ')})`);
+      }
+      if (!Array.isArray(records)) throw new TypeError(`output '${name}' must be an array of records, got ${describe(records)}`);
+      for (const [index, record] of (records as unknown[]).entries()) {
+        encoded.push(await encodeOne(output, record, `${name}[${index}]`, provenance));
+      }
+    }
+    return encoded;
+  }
+
+  private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome {
+    const headers: Record<string, Buffer | string> = {};
+    for (const [name, value] of Object.entries(raw.headers)) if (value !== undefined) headers[name] = value;
+    Object.assign(headers, sourceHeaders(raw.topic, raw.partition, raw.offset), {
+      [Headers.errorKind]: error.kind,
+      [Headers.errorMessage]: error.reason,
+    });
+    return {
+      ok: false,
+      error,
+      deadLetter: { topic: this.processor.deadLetter, key: raw.key, value: raw.value, headers },
+    };
+  }
+}
+
+async function encodeOne(
+  output: BoundTopic,
+  record: unknown,
+  where: string,
+  provenance: Record<string, string> | undefined,
+): Promise<EncodedRecord> {
+  if (!record || typeof record !== 'object' || !('value' in record)) {
+    throw new TypeError(`${where} must be a record { key?, value, headers?, partition? }, got ${describe(record)}`);
+  }
+  const { key, value, headers, partition } = record as OutputRecord<unknown, unknown>;
+  let keyBytes: Buffer | null = null;
+  let valueBytes: Buffer;
+  try {
+    keyBytes = key === undefined || key === null ? null : await output.key.serialize(key);
+  } catch (error) {
+    throw new TypeError(`${where}.key for topic ${output.name}: ${messageOf(error)}`);
+  }
+  try {
+    valueBytes = await output.value.serialize(value);
+  } catch (error) {
+    throw new TypeError(`${where}.value for topic ${output.name}: ${messageOf(error)}`);
+  }
+  if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+    throw new TypeError(`${where}.partition must be a non-negative integer, got ${describe(partition)}`);
+  }
+  return {
+    topic: output.name,
+    key: keyBytes,
+    value: valueBytes,
+    headers: provenance ? { ...headers, ...provenance } : { ...headers },
+    ...(partition === undefined ? {} : { partition }),
+  };
+}
+
+function decodeHeaders(headers: RawRecord['headers']): InputHeaders {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) decoded[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return decoded;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,83 @@
+import { ExactlyConfigError } from './errors.js';
+import type { InputRecord, OutputRecord } from './records.js';
+import { type AnyTopic, checkTopicName, type KeyOf, type ValueOf } from './topic.js';
+
+/** Output topics by the name the handler uses for them. */
+export type TopicMap = Readonly<Record<string, AnyTopic>>;
+
+/** The record a handler receives for input topic `I`. */
+export type RecordOf<I> = InputRecord<KeyOf<I>, ValueOf<I>>;
+
+/** What a handler returns: for each output name, the records to write there. Omitted names write nothing. */
+export type HandlerOutputs<O extends TopicMap> = {
+  readonly [Name in keyof O]?: ReadonlyArray<OutputRecord<KeyOf<O[Name]>, ValueOf<O[Name]>>>;
+};
+
+export type HandlerResult<O extends TopicMap> = HandlerOutputs<O> | undefined | void;
+
+/** What to do with a record whose decode, handler or encode fails. */
+export type OnError = 'dead-letter' | 'stop';
+
+export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap> {
+  /** Consumer group id and transactional.id prefix. Letters, digits, '.', '_', '-'. */
+  readonly id: string;
+  readonly input: I;
+  readonly outputs: O;
+  /**
+   * Pure: the same record gives the same outputs. May be async. A record may be handled more than once
+   * (after a crash or rebalance); only its committed outputs are ever visible.
+   */
+  handle(record: RecordOf<I>): HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>;
+  /** Dead-letter topic name; defaults to `<id>.dlq`. */
+  readonly deadLetter?: string;
+  /** `'dead-letter'` (default): bad records go to the dead-letter topic and the pipeline goes on.
+   *  `'stop'`: the processor stops, committing nothing past the bad record. */
+  readonly onError?: OnError;
+}
+
+/** A checked processor definition with its defaults filled in. */
+export interface Processor<I extends AnyTopic = AnyTopic, O extends TopicMap = TopicMap>
+  extends ProcessorDefinition<I, O> {
+  readonly deadLetter: string;
+  readonly onError: OnError;
+}
+
+const LEGAL_ID = /^[a-zA-Z0-9._-]{1,200}$/;
+
+/**
+ * Checks a processor definition and fills in its defaults. Every mistake is an ExactlyConfigError that names
+ * the field, thrown here rather than when the first record arrives.
+ */
+export function defineProcessor<I extends AnyTopic, O extends TopicMap>(
+  definition: ProcessorDefinition<I, O>,
+): Processor<I, O> {
+  const { id, input, outputs, handle, onError = 'dead-letter' } = definition;
+  if (typeof id !== 'string' || id.length === 0) throw new ExactlyConfigError('id', 'must be a non-empty string');
+  if (!LEGAL_ID.test(id)) {
+    throw new ExactlyConfigError('id', `'${id}' may hold only letters, digits, '.', '_' and '-' (at most 200)`);
+  }
+  if (!input || typeof input !== 'object') throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...})");
+  checkTopicName(input.name, 'input');
+  if (!outputs || typeof outputs !== 'object' || Object.keys(outputs).length === 0) {
+    throw new ExactlyConfigError('outputs', 'must name at least one output topic');
+  }
+  const seen = new Map<string, string>([[input.name, 'input']]);
+  for (const [name, output] of Object.entries(outputs)) {
+    const field = `outputs.${name}`;
+    if (!output || typeof output !== 'object') throw new ExactlyConfigError(field, 'must be a topic');
+    checkTopicName(output.name, field);
+    const clash = seen.get(output.name);
+    if (clash === 'input') throw new ExactlyConfigError(field, `'${output.name}' is the input topic; a processor may not write to its own input`);
+    if (clash) throw new ExactlyConfigError(field, `topic '${output.name}' is already used by ${clash}`);
+    seen.set(output.name, field);
+  }
+  const deadLetter = definition.deadLetter ?? `${id}.dlq`;
+  checkTopicName(deadLetter, 'deadLetter');
+  const clash = seen.get(deadLetter);
+  if (clash) throw new ExactlyConfigError('deadLetter', `topic '${deadLetter}' is already used by ${clash}`);
+  if (typeof handle !== 'function') throw new ExactlyConfigError('handle', 'must be a function (record) => outputs');
+  if (onError !== 'dead-letter' && onError !== 'stop') {
+    throw new ExactlyConfigError('onError', `must be 'dead-letter' or 'stop', got '${String(onError)}'`);
+  }
+  return Object.freeze({ ...definition, id, input, outputs, handle, deadLetter, onError });
+}

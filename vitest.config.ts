@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources, so a change is tested without a rebuild.
+    alias: {
+      '@exactly/core': source('core'),
+      '@exactly/runtime': source('runtime'),
+      '@exactly/testkit': source('testkit'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    globalSetup: ['./packages/testkit/test/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    typecheck: { enabled: false },
+  },
+});
