@@ -17,6 +17,8 @@ export default defineConfig({
     globalSetup: ['./packages/testkit/test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    typecheck: { enabled: false },
+    // The JSON report is what .ci/run reads for its summary line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.exactly/test-report.json' },
   },
 });

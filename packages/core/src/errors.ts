@@ -59,5 +59,5 @@ export function describeLocation(location: RecordLocation): string {
 /** The message of anything thrown, for logs and dead-letter headers. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
 }

@@ -1,4 +1,16 @@
-export { defineProcessor } from './processor.js';
+export type { ConfluentRegistryOptions } from './confluent-registry.js';
+export { confluentSchemaRegistry } from './confluent-registry.js';
+export type { RecordErrorKind, RecordLocation } from './errors.js';
+export {
+  DecodeError,
+  EncodeError,
+  ExactlyConfigError,
+  HandlerError,
+  RecordError,
+} from './errors.js';
+export { Headers } from './headers.js';
+export type { PipelineOptions, RecordOutcome } from './pipeline.js';
+export { RecordPipeline } from './pipeline.js';
 export type {
   HandlerOutputs,
   HandlerResult,
@@ -8,27 +20,15 @@ export type {
   RecordOf,
   TopicMap,
 } from './processor.js';
-export { topic } from './topic.js';
-export type { AnyTopic, KeyOf, Topic, TopicSerdes, ValueOf } from './topic.js';
+export { defineProcessor } from './processor.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
-export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';
-export { string } from './serdes/string.js';
-export { bytes } from './serdes/bytes.js';
-export { json } from './serdes/json.js';
-export type { JsonOptions } from './serdes/json.js';
-export { avro } from './serdes/avro.js';
-export type { AvroOptions } from './serdes/avro.js';
 export type { SchemaRegistryClient } from './registry.js';
-export { confluentSchemaRegistry } from './confluent-registry.js';
-export type { ConfluentRegistryOptions } from './confluent-registry.js';
-export { RecordPipeline } from './pipeline.js';
-export type { PipelineOptions, RecordOutcome } from './pipeline.js';
-export { Headers } from './headers.js';
-export {
-  DecodeError,
-  EncodeError,
-  ExactlyConfigError,
-  HandlerError,
-  RecordError,
-} from './errors.js';
-export type { RecordErrorKind, RecordLocation } from './errors.js';
+export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';
+export type { AvroOptions } from './serdes/avro.js';
+export { avro } from './serdes/avro.js';
+export { bytes } from './serdes/bytes.js';
+export type { JsonOptions } from './serdes/json.js';
+export { json } from './serdes/json.js';
+export { string } from './serdes/string.js';
+export type { AnyTopic, KeyOf, Topic, TopicSerdes, ValueOf } from './topic.js';
+export { topic } from './topic.js';

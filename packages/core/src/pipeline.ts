@@ -102,9 +102,12 @@ export class RecordPipeline {
       if (records === undefined) continue;
       const output = this.outputs.get(name);
       if (!output) {
-        throw new TypeError(`handler returned unknown output '${name}' (outputs: ${[...this.outputs.keys()].join(', ')})`);
+        throw new TypeError(
+          `handler returned unknown output '${name}' (outputs: ${[...this.outputs.keys()].join(', ')})`,
+        );
       }
-      if (!Array.isArray(records)) throw new TypeError(`output '${name}' must be an array of records, got ${describe(records)}`);
+      if (!Array.isArray(records))
+        throw new TypeError(`output '${name}' must be an array of records, got ${describe(records)}`);
       for (const [index, record] of (records as unknown[]).entries()) {
         encoded.push(await encodeOne(output, record, `${name}[${index}]`, provenance));
       }

@@ -56,7 +56,8 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap>(
   if (!LEGAL_ID.test(id)) {
     throw new ExactlyConfigError('id', `'${id}' may hold only letters, digits, '.', '_' and '-' (at most 200)`);
   }
-  if (!input || typeof input !== 'object') throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...})");
+  if (!input || typeof input !== 'object')
+    throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...})");
   checkTopicName(input.name, 'input');
   if (!outputs || typeof outputs !== 'object' || Object.keys(outputs).length === 0) {
     throw new ExactlyConfigError('outputs', 'must name at least one output topic');
@@ -67,7 +68,11 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap>(
     if (!output || typeof output !== 'object') throw new ExactlyConfigError(field, 'must be a topic');
     checkTopicName(output.name, field);
     const clash = seen.get(output.name);
-    if (clash === 'input') throw new ExactlyConfigError(field, `'${output.name}' is the input topic; a processor may not write to its own input`);
+    if (clash === 'input')
+      throw new ExactlyConfigError(
+        field,
+        `'${output.name}' is the input topic; a processor may not write to its own input`,
+      );
     if (clash) throw new ExactlyConfigError(field, `topic '${output.name}' is already used by ${clash}`);
     seen.set(output.name, field);
   }

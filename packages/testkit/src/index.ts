@@ -1,1 +1,11 @@
-export {};
+export { startKafka, findSharedKafka } from './kafka/start-kafka.js';
+export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
+export { LocalBroker } from './kafka/local-broker.js';
+export type { LocalBrokerOptions } from './kafka/local-broker.js';
+export { ensureKafkaJars } from './kafka/jars.js';
+export { KAFKA_VERSION, cacheDir } from './kafka/paths.js';
+export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
+export type { TopicSpec } from './kafka/client.js';
+export { readTopic } from './kafka/read-topic.js';
+export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
+export { dockerEngineAnswers } from './docker.js';

@@ -1,7 +1,7 @@
 import type { Serde } from '../serde.js';
 
 // Placeholder: being implemented (issue 4).
-export interface AvroOptions {}
+export type AvroOptions = {};
 export function avro<T>(_schema: object, _options: AvroOptions = {}): Serde<T> {
   throw new Error('avro() is not implemented yet');
 }

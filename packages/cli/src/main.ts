@@ -1,0 +1,35 @@
+import { quietKafkaJsWarnings } from './warnings.js';
+
+const USAGE = `exactly: exactly-once stream processing on Apache Kafka
+
+Usage:
+  exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
+                             [--create-topics] [--metrics-port port]
+  exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
+  exactly kafka start|stop|status      a local Kafka broker for development
+  exactly demo                         what \`pnpm start\` runs
+
+Brokers default to $KAFKA_BROKERS, then the broker started by \`exactly kafka start\`.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  quietKafkaJsWarnings();
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`exactly: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest);
+}

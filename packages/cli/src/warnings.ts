@@ -1,0 +1,12 @@
+/**
+ * KafkaJS 2.2.4 arms timers with negative delays on current Node versions, which prints a
+ * TimeoutNegativeWarning per process (harmless: Node clamps the delay to 1 ms). Hide that one warning only.
+ */
+export function quietKafkaJsWarnings(): void {
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const listener of listeners) listener(warning);
+  });
+}

@@ -1,0 +1,228 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { log4jProperties, serverProperties } from './broker-config.js';
+import { ensureKafkaJars } from './jars.js';
+import { freePort } from './ports.js';
+import { commandLine, isAlive, terminate, waitForExit } from './processes.js';
+
+export interface LocalBrokerOptions {
+  /** Holds the broker's data, config, log and state file; reused across restarts. */
+  readonly dir: string;
+  /** Client port; a free one is chosen when absent (or when the preferred one is taken). */
+  readonly port?: number;
+  /** Keep the broker running after this Node process exits (what `exactly kafka start` wants). */
+  readonly detached?: boolean;
+  readonly heapMb?: number;
+  /** Extra server.properties entries, e.g. for a test that needs a short transaction timeout. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** How long to wait for the broker to answer. */
+  readonly startTimeoutMs?: number;
+}
+
+interface BrokerState {
+  readonly pid: number;
+  readonly port: number;
+  readonly controllerPort: number;
+}
+
+/**
+ * A one-node KRaft broker from Apache Kafka's own jars on the local JVM. Started, killed and restarted by
+ * PID on the same directory and ports, so chaos tests can kill -9 it and bring the same cluster back.
+ */
+export class LocalBroker {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly controllerPort: number,
+    private readonly options: LocalBrokerOptions,
+    private pidValue: number | undefined,
+  ) {}
+
+  get brokers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+  get pid(): number | undefined {
+    return this.pidValue;
+  }
+  get logFile(): string {
+    return join(this.dir, 'broker.log');
+  }
+  private get configFile(): string {
+    return join(this.dir, 'server.properties');
+  }
+  private get stateFile(): string {
+    return join(this.dir, 'state.json');
+  }
+
+  /** The broker whose state lives in `dir`, if one is running there now. */
+  static async attach(dir: string): Promise<LocalBroker | undefined> {
+    const state = await readState(join(dir, 'state.json'));
+    if (!state || !isAlive(state.pid)) return undefined;
+    // A PID can be reused by another process after a reboot: only trust it if it runs our config.
+    if (!commandLine(state.pid)?.includes(join(dir, 'server.properties'))) return undefined;
+    return new LocalBroker(dir, state.port, state.controllerPort, { dir }, state.pid);
+  }
+
+  /** Formats `dir` on first use and starts the broker; resolves once it accepts clients. */
+  static async start(options: LocalBrokerOptions): Promise<LocalBroker> {
+    await mkdir(options.dir, { recursive: true });
+    const previous = await readState(join(options.dir, 'state.json'));
+    const port = await freePort(options.port ?? previous?.port ?? 0);
+    const controllerPort = await freePort(previous?.controllerPort ?? 0);
+    const broker = new LocalBroker(options.dir, port, controllerPort, options, undefined);
+    await broker.start();
+    return broker;
+  }
+
+  /** (Re)starts the broker process on this directory and these ports. */
+  async start(): Promise<void> {
+    if (this.pidValue !== undefined && isAlive(this.pidValue)) return;
+    const libs = await ensureKafkaJars();
+    const dataDir = join(this.dir, 'data');
+    await writeFile(
+      this.configFile,
+      serverProperties({
+        port: this.port,
+        controllerPort: this.controllerPort,
+        logDir: dataDir,
+        extra: this.options.config,
+      }),
+    );
+    await writeFile(join(this.dir, 'log4j2.properties'), log4jProperties(this.logFile));
+    if (!existsSync(join(dataDir, 'meta.properties'))) await this.format(libs);
+
+    const out = openSync(join(this.dir, 'stdout.log'), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(
+        'java',
+        [
+          `-Xmx${this.options.heapMb ?? 1024}m`,
+          '-Xms256m',
+          '-XX:+UseG1GC',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`,
+          '-cp',
+          `${libs}/*`,
+          'kafka.Kafka',
+          this.configFile,
+        ],
+        { stdio: ['ignore', out, out], detached: this.options.detached ?? false },
+      );
+    } finally {
+      closeSync(out);
+    }
+    const spawned = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid ?? -1));
+      child.once('error', (error: NodeJS.ErrnoException) => reject(javaError(error)));
+    });
+    if (this.options.detached) child.unref();
+    this.pidValue = spawned;
+    await writeFile(
+      this.stateFile,
+      JSON.stringify({ pid: spawned, port: this.port, controllerPort: this.controllerPort }),
+    );
+    await this.waitUntilReady(this.options.startTimeoutMs ?? 60_000);
+  }
+
+  /** kill -9: no shutdown, no flush; for chaos tests. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const pid = this.pidValue;
+    if (pid === undefined) return;
+    await terminate(pid, 'SIGKILL', 10_000);
+    this.pidValue = undefined;
+  }
+
+  /** Controlled shutdown (SIGTERM), then SIGKILL if it takes longer than 30 s. Leaves no process behind. */
+  async stop(): Promise<void> {
+    const pid = this.pidValue;
+    if (pid === undefined) return;
+    await terminate(pid, 'SIGTERM', 30_000);
+    this.pidValue = undefined;
+  }
+
+  private async format(libs: string): Promise<void> {
+    const clusterId = randomBytes(16).toString('base64url');
+    await runJava(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.configFile], this.dir);
+  }
+
+  private async waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pid = this.pidValue as number;
+    while (Date.now() < deadline) {
+      if (!isAlive(pid)) {
+        await waitForExit(pid, 1000);
+        throw new Error(`Kafka exited during start-up. Last lines of ${this.logFile}:\n${await this.logTail()}`);
+      }
+      const log = await readFile(this.logFile, 'utf8').catch(() => '');
+      if (log.includes('Kafka Server started') && (await acceptsConnections(this.port))) return;
+      await delay(100);
+    }
+    await terminate(pid, 'SIGKILL', 5000);
+    throw new Error(
+      `Kafka did not start within ${timeoutMs} ms. Last lines of ${this.logFile}:\n${await this.logTail()}`,
+    );
+  }
+
+  /** The last lines of the broker's logs, for error messages. */
+  async logTail(lines = 30): Promise<string> {
+    const read = async (file: string) => (await readFile(join(this.dir, file), 'utf8').catch(() => '')).trimEnd();
+    const text = [await read('broker.log'), await read('stdout.log')].filter(Boolean).join('\n');
+    return text.split('\n').slice(-lines).join('\n') || '(the broker wrote no log)';
+  }
+}
+
+async function readState(file: string): Promise<BrokerState | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as BrokerState;
+  } catch {
+    return undefined;
+  }
+}
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return import('node:net').then(
+    ({ connect }) =>
+      new Promise((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      }),
+  );
+}
+
+function javaError(error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT') {
+    return new Error(
+      'Java was not found on PATH. The local Kafka runs on a JVM: install Java 17 or newer ' +
+        '(Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS to use a broker you already run.',
+    );
+  }
+  return error;
+}
+
+function runJava(libs: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const output: Buffer[] = [];
+    const child = spawn('java', ['-cp', `${libs}/*`, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => reject(javaError(error)));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `java ${args.join(' ')} failed (exit ${code}):\n${Buffer.concat(output).toString('utf8').trim()}`,
+            ),
+          ),
+    );
+  });
+}
