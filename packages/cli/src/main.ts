@@ -15,6 +15,7 @@ Brokers default to $KAFKA_BROKERS, then the broker started by \`exactly kafka st
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };

@@ -1,1 +1,7 @@
-export {};
+export { run } from './run.js';
+export type { RunningProcessor } from './run.js';
+export type { RunOptions } from './options.js';
+export { MissingTopicsError, ProcessorStoppedError } from './errors.js';
+export { ClientError } from './port/errors.js';
+export type { ErrorKind } from './port/errors.js';
+export type { MetricsSnapshot } from './observability/metrics.js';

@@ -9,3 +9,8 @@ export type { TopicSpec } from './kafka/client.js';
 export { readTopic } from './kafka/read-topic.js';
 export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
 export { dockerEngineAnswers } from './docker.js';
+export { verifyExactlyOnce } from './verifier/verify.js';
+export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
+export { generateRecords } from './kafka/generate.js';
+export type { GenerateOptions } from './kafka/generate.js';
+export { groupLag, waitForGroupCaughtUp, waitUntil } from './kafka/group.js';

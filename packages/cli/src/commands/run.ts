@@ -1,0 +1,77 @@
+import { run } from '@exactly/runtime';
+import { parseArgs } from 'node:util';
+import { resolveBrokers } from '../brokers.js';
+import { loadProcessor } from '../load-processor.js';
+import { startProgressLine } from '../progress.js';
+
+const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
+                   [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
+                   [--transaction-timeout ms] [--session-timeout ms] [--log-level info]`;
+
+/** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
+export async function runCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      brokers: { type: 'string' },
+      'commit-interval': { type: 'string' },
+      'max-batch': { type: 'string' },
+      'create-topics': { type: 'boolean', default: false },
+      partitions: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      provenance: { type: 'boolean', default: false },
+      'transaction-timeout': { type: 'string' },
+      'session-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [file] = positionals;
+  if (values.help || !file) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const number = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new Error(`--${flag} must be a number, got '${value}'`);
+    return parsed;
+  };
+  const processor = await loadProcessor(file);
+  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`));
+  const app = await run(processor, {
+    brokers,
+    commitIntervalMs: number('commit-interval', values['commit-interval']),
+    maxBatchRecords: number('max-batch', values['max-batch']),
+    createTopics: values['create-topics'],
+    inputPartitions: number('partitions', values.partitions),
+    metricsPort: number('metrics-port', values['metrics-port']),
+    provenance: values.provenance,
+    transactionTimeoutMs: number('transaction-timeout', values['transaction-timeout']),
+    sessionTimeoutMs: number('session-timeout', values['session-timeout']),
+    logLevel: (values['log-level'] as 'info' | undefined) ?? 'info',
+  });
+  const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`\n${signal} again: exiting now without waiting for the open transactions.\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${signal}: stopping (finishing open transactions; ${signal} again to exit now)...\n`);
+    void app.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await app.done;
+    return 0;
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Kafka } from 'kafkajs';
+import type { AdminPort, TopicSpec } from '../../port/client.js';
+import { guard } from './guard.js';
+
+export function kafkaJsAdmin(kafka: Kafka): AdminPort {
+  const admin = kafka.admin();
+  let connected: Promise<void> | undefined;
+  const ready = () => {
+    connected ??= guard(() => admin.connect());
+    return connected;
+  };
+  return {
+    async partitionCounts(topics) {
+      await ready();
+      const existing = new Set(await guard(() => admin.listTopics()));
+      const wanted = topics.filter((t) => existing.has(t));
+      const counts = new Map<string, number>();
+      if (wanted.length === 0) return counts;
+      const { topics: metadata } = await guard(() => admin.fetchTopicMetadata({ topics: wanted }));
+      for (const topic of metadata) counts.set(topic.name, topic.partitions.length);
+      return counts;
+    },
+    async createTopics(specs: readonly TopicSpec[]) {
+      await ready();
+      await guard(() =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: specs.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: -1 })),
+        }),
+      );
+    },
+    async committedOffsets(groupId, topic) {
+      await ready();
+      const [entry] = await guard(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+      const offsets = new Map<number, string | null>();
+      for (const { partition, offset } of entry?.partitions ?? []) offsets.set(partition, offset === '-1' ? null : offset);
+      return offsets;
+    },
+    async close() {
+      if (connected) await admin.disconnect().catch(() => {});
+    },
+  };
+}

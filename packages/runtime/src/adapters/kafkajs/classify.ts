@@ -1,0 +1,64 @@
+import { ClientError, type ErrorKind } from '../../port/errors.js';
+import { KAFKA_ERRORS, kafkaErrorName } from './error-table.js';
+
+interface KafkaJsErrorLike {
+  readonly name?: string;
+  readonly type?: string;
+  readonly message?: string;
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** KafkaJS errors about its own connections: the broker is away or slow; try again later. */
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSLockTimeout',
+  'KafkaJSGroupCoordinatorNotFound',
+]);
+
+/** Maps anything a KafkaJS call threw to a ClientError with the engine's kind. */
+export function classifyKafkaJsError(error: unknown): ClientError {
+  if (error instanceof ClientError) return error;
+  const root = unwrap(error);
+  const code = errorName(root);
+  const known = code ? KAFKA_ERRORS[code] : undefined;
+  const message = `${code ? `${code}: ` : ''}${root.message ?? String(error)}`;
+  return new ClientError(kindOf(root, known?.kind), code ?? root.name ?? 'UNKNOWN', message, { cause: error });
+}
+
+function kindOf(root: KafkaJsErrorLike, known: ErrorKind | undefined): ErrorKind {
+  if (known) return known;
+  if (root.name && CONNECTION_ERRORS.has(root.name)) return 'retriable';
+  // KafkaJS's transaction state machine refusing a call: the producer is in an unusable state.
+  if (/Transaction state exception|Cannot continue to use transaction|Invalid state/i.test(root.message ?? '')) {
+    return 'abortable';
+  }
+  if (root.name === 'KafkaJSProtocolError' && root.retriable) return 'retriable';
+  return 'abortable';
+}
+
+/** KafkaJS wraps the error that exhausted its retries; the original says what happened. */
+function unwrap(error: unknown): KafkaJsErrorLike {
+  let current = error as KafkaJsErrorLike;
+  for (let depth = 0; depth < 5; depth++) {
+    const isWrapper = current?.name === 'KafkaJSNumberOfRetriesExceeded' || current?.name === 'KafkaJSNonRetriableError';
+    if (!isWrapper || !current.cause || typeof current.cause !== 'object') break;
+    current = current.cause as KafkaJsErrorLike;
+  }
+  return current ?? {};
+}
+
+function errorName(error: KafkaJsErrorLike): string | undefined {
+  if (error.type === 'KAFKAJS_UNKNOWN_ERROR_CODE') {
+    const code = /Unknown error code (-?\d+)/.exec(error.message ?? '')?.[1];
+    return code === undefined ? undefined : (kafkaErrorName(Number(code)) ?? `ERROR_CODE_${code}`);
+  }
+  return error.type;
+}

@@ -1,0 +1,67 @@
+import type { ErrorKind } from '../../port/errors.js';
+
+/**
+ * Kafka's error codes by name, and what the engine does about each. The names are the protocol's
+ * (KafkaJS reports them as `error.type`); codes newer than KafkaJS 2.2.4's table (> 88) arrive as
+ * "Unknown error code N" and are named here by number. Anything absent is treated as abortable.
+ */
+export const KAFKA_ERRORS: Readonly<Record<string, { readonly code: number; readonly kind: ErrorKind }>> = {
+  // Fenced: a newer producer holds this transactional.id. The partition moved; never retry.
+  INVALID_PRODUCER_EPOCH: { code: 47, kind: 'fenced' },
+  PRODUCER_FENCED: { code: 90, kind: 'fenced' },
+
+  // Abortable: this transaction cannot commit; abort, rewind, redo (with a fresh producer).
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, kind: 'abortable' },
+  DUPLICATE_SEQUENCE_NUMBER: { code: 46, kind: 'abortable' },
+  INVALID_TXN_STATE: { code: 48, kind: 'abortable' },
+  INVALID_PRODUCER_ID_MAPPING: { code: 49, kind: 'abortable' },
+  UNKNOWN_PRODUCER_ID: { code: 59, kind: 'abortable' },
+  TRANSACTIONAL_ID_NOT_FOUND: { code: 105, kind: 'abortable' },
+  // The offset commit was refused because this member left the group (rebalance): rewind and rejoin.
+  ILLEGAL_GENERATION: { code: 22, kind: 'abortable' },
+  UNKNOWN_MEMBER_ID: { code: 25, kind: 'abortable' },
+  REBALANCE_IN_PROGRESS: { code: 27, kind: 'abortable' },
+  FENCED_INSTANCE_ID: { code: 82, kind: 'abortable' },
+  INVALID_RECORD: { code: 87, kind: 'abortable' },
+
+  // Retriable: passing conditions; the same call can succeed after a pause.
+  CORRUPT_MESSAGE: { code: 2, kind: 'retriable' },
+  UNKNOWN_TOPIC_OR_PARTITION: { code: 3, kind: 'retriable' },
+  LEADER_NOT_AVAILABLE: { code: 5, kind: 'retriable' },
+  NOT_LEADER_FOR_PARTITION: { code: 6, kind: 'retriable' },
+  REQUEST_TIMED_OUT: { code: 7, kind: 'retriable' },
+  NETWORK_EXCEPTION: { code: 13, kind: 'retriable' },
+  COORDINATOR_LOAD_IN_PROGRESS: { code: 14, kind: 'retriable' },
+  COORDINATOR_NOT_AVAILABLE: { code: 15, kind: 'retriable' },
+  NOT_COORDINATOR: { code: 16, kind: 'retriable' },
+  NOT_ENOUGH_REPLICAS: { code: 19, kind: 'retriable' },
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 20, kind: 'retriable' },
+  CONCURRENT_TRANSACTIONS: { code: 51, kind: 'retriable' },
+  TRANSACTION_COORDINATOR_FENCED: { code: 52, kind: 'retriable' },
+  KAFKA_STORAGE_ERROR: { code: 56, kind: 'retriable' },
+  FETCH_SESSION_ID_NOT_FOUND: { code: 70, kind: 'retriable' },
+  INVALID_FETCH_SESSION_EPOCH: { code: 71, kind: 'retriable' },
+  FENCED_LEADER_EPOCH: { code: 74, kind: 'retriable' },
+  UNKNOWN_LEADER_EPOCH: { code: 75, kind: 'retriable' },
+  UNSTABLE_OFFSET_COMMIT: { code: 88, kind: 'retriable' },
+  THROTTLING_QUOTA_EXCEEDED: { code: 89, kind: 'retriable' },
+
+  // Fatal: no retry helps; stop and tell the operator.
+  MESSAGE_TOO_LARGE: { code: 10, kind: 'fatal' },
+  RECORD_LIST_TOO_LARGE: { code: 18, kind: 'fatal' },
+  INVALID_REQUIRED_ACKS: { code: 21, kind: 'fatal' },
+  TOPIC_AUTHORIZATION_FAILED: { code: 29, kind: 'fatal' },
+  GROUP_AUTHORIZATION_FAILED: { code: 30, kind: 'fatal' },
+  CLUSTER_AUTHORIZATION_FAILED: { code: 31, kind: 'fatal' },
+  UNSUPPORTED_VERSION: { code: 35, kind: 'fatal' },
+  INVALID_TRANSACTION_TIMEOUT: { code: 50, kind: 'fatal' },
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: { code: 53, kind: 'fatal' },
+  SECURITY_DISABLED: { code: 54, kind: 'fatal' },
+  SASL_AUTHENTICATION_FAILED: { code: 58, kind: 'fatal' },
+};
+
+const NAME_BY_CODE = new Map(Object.entries(KAFKA_ERRORS).map(([name, { code }]) => [code, name]));
+
+export function kafkaErrorName(code: number): string | undefined {
+  return NAME_BY_CODE.get(code);
+}

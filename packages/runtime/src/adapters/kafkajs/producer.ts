@@ -1,0 +1,76 @@
+import type { EncodedRecord } from '@exactly/core';
+import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
+import { guard } from './guard.js';
+
+export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): TransactionalProducerPort {
+  const producer: Producer = kafka.producer({
+    transactionalId: options.transactionalId,
+    transactionTimeout: options.transactionTimeoutMs,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  return {
+    // KafkaJS sends InitProducerId on connect for a transactional producer: this is the fencing step.
+    init: () => guard(() => producer.connect()),
+    async begin() {
+      const transaction = await guard(() => producer.transaction());
+      return kafkaJsTransaction(transaction, options.maxRequestBytes);
+    },
+    close: () => producer.disconnect().catch(() => {}),
+  };
+}
+
+function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): TransactionPort {
+  return {
+    async send(records) {
+      // KafkaJS puts one call's records for a partition into one record batch; the broker refuses batches
+      // over message.max.bytes (1 MB by default), so large outputs go out in several requests.
+      for (const chunk of chunksBySize(records, maxRequestBytes)) {
+        await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk) }));
+      }
+    },
+    sendOffsets: (groupId, { topic, partition }, offset) =>
+      guard(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] })),
+    commit: () => guard(() => transaction.commit()),
+    abort: () => guard(() => transaction.abort()),
+  };
+}
+
+function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {
+  const topics = new Map<string, Message[]>();
+  for (const record of records) {
+    let messages = topics.get(record.topic);
+    if (!messages) topics.set(record.topic, (messages = []));
+    messages.push({
+      key: record.key,
+      value: record.value,
+      headers: record.headers as Message['headers'],
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+    });
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** Approximate bytes a record takes in a request: enough to stay under the broker's limit. */
+export function recordSize(record: EncodedRecord): number {
+  let size = 64 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [name, value] of Object.entries(record.headers)) size += name.length + value.length + 8;
+  return size;
+}
+
+export function* chunksBySize(records: readonly EncodedRecord[], maxBytes: number): Generator<EncodedRecord[]> {
+  let chunk: EncodedRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = recordSize(record);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(record);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}

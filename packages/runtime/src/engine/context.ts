@@ -1,0 +1,21 @@
+import type { RecordPipeline } from '@exactly/core';
+import type { Logger } from '../observability/logger.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { AdminPort, ClientAdapter } from '../port/client.js';
+
+/** What every partition task shares: settings, clients, and the engine's way to stop on a fatal error. */
+export interface EngineContext {
+  readonly processorId: string;
+  readonly groupId: string;
+  readonly inputTopic: string;
+  readonly adapter: ClientAdapter;
+  readonly admin: AdminPort;
+  readonly pipeline: RecordPipeline;
+  readonly metrics: EngineMetrics;
+  readonly log: Logger;
+  readonly maxBatchRecords: number;
+  readonly transactionTimeoutMs: number;
+  readonly maxRequestBytes: number;
+  /** Stops the processor; `done` rejects with this error. */
+  fail(error: Error): void;
+}

@@ -1,0 +1,95 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { BatchControl, ConsumedBatch, ConsumerOptions, ConsumerPort, TopicPartition } from '../port/client.js';
+import type { ClientError } from '../port/errors.js';
+import type { EngineContext } from './context.js';
+import { PartitionTask } from './partition-task.js';
+
+/**
+ * Runs partition tasks on the batches the consumer delivers. Each batch's transactions begin and end while
+ * the consumer holds the batch, so a rebalance (which waits for batches in hand) never revokes a partition
+ * with a transaction open; and if one is left open by a crash, the next owner's InitProducerId aborts it.
+ */
+export class Engine {
+  private readonly tasks = new Map<number, PartitionTask>();
+  /** Partitions whose producer was fenced: ignored until the group assigns them to us again. */
+  private readonly fenced = new Set<number>();
+  private readonly consumer: ConsumerPort;
+  private stopping: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  /** Resolves when the engine has stopped; rejects with the reason if it stopped on an error. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly ctx: Omit<EngineContext, 'fail'>,
+    consumerOptions: ConsumerOptions,
+  ) {
+    this.consumer = ctx.adapter.consumer(consumerOptions);
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.done.catch(() => {}); // observed by run()'s caller; never an unhandled rejection here
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start({
+      onBatch: (batch, control) => this.onBatch(batch, control),
+      onAssignment: (partitions) => this.onAssignment(partitions),
+      onCrash: (error: ClientError) => this.fail(new Error(`the Kafka consumer stopped: ${error.message}`, { cause: error })),
+    });
+  }
+
+  private async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
+    if (this.stopping || this.fenced.has(batch.partition)) {
+      if (batch.records[0]) control.seek(batch.records[0].offset);
+      if (this.fenced.has(batch.partition)) await delay(200); // wait for the rebalance that will take it away
+      return;
+    }
+    let task = this.tasks.get(batch.partition);
+    if (!task) {
+      task = new PartitionTask({ ...this.ctx, fail: (error) => this.fail(error) }, batch);
+      this.tasks.set(batch.partition, task);
+    }
+    const result = await task.handle(batch, control);
+    if (result === 'fenced') {
+      this.tasks.delete(batch.partition);
+      this.fenced.add(batch.partition);
+    }
+  }
+
+  private onAssignment(partitions: readonly TopicPartition[]): void {
+    const owned = new Set(partitions.filter((p) => p.topic === this.ctx.inputTopic).map((p) => p.partition));
+    this.ctx.metrics.rebalances.inc();
+    this.ctx.metrics.assignedPartitions.set(owned.size);
+    this.ctx.log.info({ partitions: [...owned].sort((a, b) => a - b) }, 'partitions assigned');
+    this.fenced.clear();
+    for (const [partition, task] of this.tasks) {
+      if (owned.has(partition)) task.markStale();
+      else {
+        this.tasks.delete(partition);
+        this.ctx.metrics.lag.remove({ partition });
+        void task.close();
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.ctx.log.error({ err: error }, 'processor stopping on an error');
+    void this.stop();
+  }
+
+  /** Finishes the batches in hand (their transactions commit or abort), leaves the group, closes producers. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.consumer.stop();
+      await Promise.all([...this.tasks.values()].map((task) => task.close()));
+      this.tasks.clear();
+      await this.ctx.admin.close();
+      if (this.failure) this.settle.reject(this.failure);
+      else this.settle.resolve();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,225 @@
+import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProcessorStoppedError } from '../errors.js';
+import type { BatchControl, ConsumedBatch, TopicPartition, TransactionalProducerPort, TransactionPort } from '../port/client.js';
+import { ClientError } from '../port/errors.js';
+import type { EngineContext } from './context.js';
+
+/** The outcome of handling one batch, for the engine. */
+export type TaskResult = 'ok' | 'fenced' | 'retry' | 'stopped';
+
+/**
+ * One input partition: its own transactional producer (`<id>.<topic>.<partition>`) and its position.
+ * Every batch of records becomes transactions that hold the outputs, the dead letters and the offset advance.
+ *
+ * Positions: `committed` is the group's offset as of the last read or commit; `position` is the next record to
+ * process (beyond `committed` only across control records, which need no commit).
+ */
+export class PartitionTask {
+  private producer: TransactionalProducerPort | undefined;
+  private opened = false;
+  private committed: bigint | null = null;
+  private position: bigint | null = null;
+  private failures = 0;
+  /** Set on each new assignment: re-read the committed offset before trusting `position`. */
+  private stale = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly partition: TopicPartition,
+  ) {}
+
+  get transactionalId(): string {
+    return `${this.ctx.processorId}.${this.partition.topic}.${this.partition.partition}`;
+  }
+
+  markStale(): void {
+    this.stale = true;
+  }
+
+  async handle(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
+    try {
+      if (!this.opened) await this.open();
+      else if (this.stale) await this.revalidate();
+      const result = await this.process(batch, control);
+      this.failures = 0;
+      return result;
+    } catch (error) {
+      return this.recover(error, batch, control);
+    }
+  }
+
+  /** Fences every earlier owner of this partition, then learns where they left off. Order matters. */
+  private async open(): Promise<void> {
+    await this.discardProducer();
+    const producer = this.ctx.adapter.producer({
+      transactionalId: this.transactionalId,
+      transactionTimeoutMs: this.ctx.transactionTimeoutMs,
+      maxRequestBytes: this.ctx.maxRequestBytes,
+    });
+    this.producer = producer;
+    await producer.init();
+    this.committed = await this.readCommitted();
+    this.position = this.committed;
+    this.opened = true;
+    this.stale = false;
+    this.ctx.log.debug({ partition: this.partition.partition, committed: String(this.committed) }, 'partition task opened');
+  }
+
+  /** After a rebalance that kept this partition: if someone else committed meanwhile, start over. */
+  private async revalidate(): Promise<void> {
+    const committed = await this.readCommitted();
+    this.stale = false;
+    if (committed !== this.committed) {
+      this.ctx.log.info(
+        { partition: this.partition.partition, expected: String(this.committed), found: String(committed) },
+        'partition was committed elsewhere while away; reopening',
+      );
+      await this.open();
+    }
+  }
+
+  private async readCommitted(): Promise<bigint | null> {
+    const offsets = await this.ctx.admin.committedOffsets(this.ctx.groupId, this.partition.topic);
+    const offset = offsets.get(this.partition.partition);
+    return offset === null || offset === undefined ? null : BigInt(offset);
+  }
+
+  private async process(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
+    const position = this.position;
+    const records = position === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= position);
+    if (records.length === 0) {
+      // Already-committed records fetched again (after a rebalance), or only transaction markers.
+      if (position !== null && BigInt(batch.nextOffset) <= position) control.seek(position.toString());
+      else {
+        this.position = BigInt(batch.nextOffset);
+        control.advance(batch.nextOffset);
+      }
+      return 'ok';
+    }
+    for (let start = 0; start < records.length; start += this.ctx.maxBatchRecords) {
+      if (!control.isCurrent()) return 'ok';
+      const chunk = records.slice(start, start + this.ctx.maxBatchRecords);
+      const { outputs, processed, stoppedOn, deadLetters } = await this.runPipeline(chunk);
+      const last = processed[processed.length - 1];
+      if (last) {
+        const isLastChunk = start + this.ctx.maxBatchRecords >= records.length && !stoppedOn;
+        // Past the batch's last record there may be control records: commit beyond them on the final chunk.
+        const next = isLastChunk ? BigInt(batch.nextOffset) : BigInt(last.offset) + 1n;
+        await this.commit(outputs, next, processed, deadLetters);
+        control.advance(next.toString());
+      }
+      if (stoppedOn) {
+        this.ctx.fail(new ProcessorStoppedError(stoppedOn));
+        return 'stopped';
+      }
+    }
+    this.ctx.metrics.lag.set({ partition: this.partition.partition }, Number(BigInt(batch.highWatermark) - (this.position ?? 0n)));
+    return 'ok';
+  }
+
+  private async runPipeline(records: readonly RawRecord[]) {
+    const outputs: EncodedRecord[] = [];
+    const processed: RawRecord[] = [];
+    const deadLetters: RecordError[] = [];
+    let stoppedOn: RecordError | undefined;
+    for (const record of records) {
+      const outcome = await this.ctx.pipeline.process(record);
+      if (outcome.ok) {
+        for (const output of outcome.records) outputs.push(output);
+      } else if (this.ctx.pipeline.processor.onError === 'stop') {
+        stoppedOn = outcome.error;
+        break;
+      } else {
+        this.ctx.log.warn(
+          { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
+          'record sent to the dead-letter topic',
+        );
+        deadLetters.push(outcome.error);
+        outputs.push(outcome.deadLetter);
+      }
+      processed.push(record);
+    }
+    return { outputs, processed, stoppedOn, deadLetters };
+  }
+
+  private async commit(outputs: EncodedRecord[], next: bigint, inputs: RawRecord[], deadLetters: RecordError[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the partition task has no producer');
+    const started = performance.now();
+    let transaction: TransactionPort | undefined;
+    try {
+      transaction = await producer.begin();
+      if (outputs.length > 0) await transaction.send(outputs);
+      await transaction.sendOffsets(this.ctx.groupId, this.partition, next.toString());
+    } catch (error) {
+      await this.abortQuietly(transaction);
+      throw error;
+    }
+    try {
+      await transaction.commit();
+    } catch (error) {
+      // The commit may or may not have happened. A new producer (InitProducerId) completes or aborts it,
+      // and the committed offset read after that says which: open() does both on the next batch.
+      this.opened = false;
+      throw error;
+    }
+    const now = Date.now();
+    this.committed = next;
+    this.position = next;
+    const m = this.ctx.metrics;
+    m.transactionsCommitted.inc();
+    m.commitLatency.observe((performance.now() - started) / 1000);
+    m.recordsIn.inc(inputs.length);
+    for (const error of deadLetters) m.deadLetters.inc({ kind: error.kind });
+    for (const output of outputs) m.recordsOut.inc({ topic: output.topic });
+    for (const input of inputs) m.endToEndLatency.observe(Math.max(0, now - input.timestamp) / 1000);
+  }
+
+  private async abortQuietly(transaction: TransactionPort | undefined): Promise<void> {
+    if (!transaction) return;
+    try {
+      await transaction.abort();
+    } catch {
+      // A producer that cannot abort is discarded: the next InitProducerId aborts the transaction for us.
+      this.opened = false;
+    }
+  }
+
+  private async recover(error: unknown, batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
+    const clientError = error instanceof ClientError ? error : undefined;
+    const kind = clientError?.kind ?? 'abortable';
+    this.ctx.metrics.transactionsAborted.inc({ kind });
+    const rewindTo = this.position ?? (batch.records[0] ? BigInt(batch.records[0].offset) : null);
+    if (rewindTo !== null) control.seek(rewindTo.toString());
+    if (kind === 'fatal') {
+      this.ctx.fail(clientError ?? (error instanceof Error ? error : new Error(String(error))));
+      return 'stopped';
+    }
+    if (kind === 'fenced') {
+      this.ctx.log.warn({ partition: this.partition.partition, error: clientError?.message }, 'producer fenced: another instance owns this partition now');
+      await this.close();
+      return 'fenced';
+    }
+    this.failures += 1;
+    this.opened = kind === 'retriable' && this.opened; // anything but a passing error: new producer, fresh offsets
+    const backoffMs = Math.min(5000, 100 * 2 ** Math.min(this.failures - 1, 6));
+    this.ctx.log.warn(
+      { partition: this.partition.partition, kind, code: clientError?.code, error: String((error as Error)?.message ?? error), backoffMs },
+      'transaction failed; rewinding to the committed offset',
+    );
+    await delay(backoffMs);
+    return 'retry';
+  }
+
+  private async discardProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer) await producer.close();
+  }
+
+  async close(): Promise<void> {
+    this.opened = false;
+    await this.discardProducer();
+  }
+}

@@ -1,0 +1,20 @@
+import type { RecordError } from '@exactly/core';
+
+/** Topics the processor needs do not exist, and it was not asked to create them. */
+export class MissingTopicsError extends Error {
+  override readonly name = 'MissingTopicsError';
+  constructor(readonly topics: readonly string[]) {
+    super(
+      `these topics do not exist: ${topics.join(', ')}. Create them, or run with --create-topics ` +
+        '(createTopics: true in run() options).',
+    );
+  }
+}
+
+/** `onError: 'stop'` met a bad record: everything before it was committed, nothing after it. */
+export class ProcessorStoppedError extends Error {
+  override readonly name = 'ProcessorStoppedError';
+  constructor(readonly recordError: RecordError) {
+    super(`stopped on a bad record (onError: 'stop'): ${recordError.message}`, { cause: recordError });
+  }
+}

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The engine's metrics, in a registry of their own so several processors can share one process. */
+export class EngineMetrics {
+  readonly registry = new Registry();
+  readonly recordsIn = new Counter({ name: 'exactly_records_in_total', help: 'Input records processed and committed', registers: [this.registry] });
+  readonly recordsOut = new Counter({
+    name: 'exactly_records_out_total',
+    help: 'Output records committed, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'exactly_dead_letters_total',
+    help: 'Input records sent to the dead-letter topic, by error kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly transactionsCommitted = new Counter({ name: 'exactly_transactions_committed_total', help: 'Transactions committed', registers: [this.registry] });
+  readonly transactionsAborted = new Counter({
+    name: 'exactly_transactions_aborted_total',
+    help: 'Transactions aborted or lost, by error kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly commitLatency = new Histogram({
+    name: 'exactly_commit_latency_seconds',
+    help: 'From begin to committed, per transaction',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+  readonly endToEndLatency = new Histogram({
+    name: 'exactly_end_to_end_latency_seconds',
+    help: 'From the input record timestamp to the commit of its outputs',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: 'exactly_lag_records',
+    help: 'Records between the committed position and the high watermark, by partition',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+  readonly rebalances = new Counter({ name: 'exactly_rebalances_total', help: 'Group assignments received', registers: [this.registry] });
+  readonly assignedPartitions = new Gauge({ name: 'exactly_assigned_partitions', help: 'Input partitions owned now', registers: [this.registry] });
+
+  /** Plain numbers for the progress line and for tests. */
+  async snapshot(): Promise<MetricsSnapshot> {
+    const total = async (metric: Counter | Gauge) => (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+    return {
+      recordsIn: await total(this.recordsIn),
+      recordsOut: await total(this.recordsOut),
+      deadLetters: await total(this.deadLetters),
+      transactionsCommitted: await total(this.transactionsCommitted),
+      transactionsAborted: await total(this.transactionsAborted),
+      lag: await total(this.lag),
+    };
+  }
+}
+
+export interface MetricsSnapshot {
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  readonly deadLetters: number;
+  readonly transactionsCommitted: number;
+  readonly transactionsAborted: number;
+  readonly lag: number;
+}

@@ -1,0 +1,47 @@
+import type { SchemaRegistryClient } from '@exactly/core';
+import type { LevelWithSilent } from 'pino';
+
+export interface RunOptions {
+  /** Bootstrap brokers, `host:port` strings or one comma-separated string. */
+  readonly brokers: string | readonly string[];
+  /** How long a fetch waits for more records before the batch (and its transaction) closes. Default 100 ms. */
+  readonly commitIntervalMs?: number;
+  /** Most input records in one transaction. Default 5000. */
+  readonly maxBatchRecords?: number;
+  /** Create missing topics (outputs and dead-letter get the input's partition count). Default false. */
+  readonly createTopics?: boolean;
+  /** Partitions for the input topic when createTopics creates it. Default 1. */
+  readonly inputPartitions?: number;
+  /** Serve Prometheus metrics on this port (`/metrics`). */
+  readonly metricsPort?: number;
+  /** Add `exactly.source.topic|partition|offset` headers to every output. Default false. */
+  readonly provenance?: boolean;
+  /** Needed by `avro()` serdes. */
+  readonly schemaRegistry?: SchemaRegistryClient;
+  /** Broker-side cap on an open transaction; a dead producer's transaction is aborted after it. Default 60 s. */
+  readonly transactionTimeoutMs?: number;
+  /** A member silent this long leaves the group and its partitions move. Default 30 s. */
+  readonly sessionTimeoutMs?: number;
+  /** Client library. Only 'kafkajs' for now. */
+  readonly client?: 'kafkajs';
+  /** Log level of the JSON logs on stderr. Default 'info'. */
+  readonly logLevel?: LevelWithSilent;
+  /** Names this instance in logs and client ids. Default `<hostname>-<pid>`. */
+  readonly instanceId?: string;
+}
+
+export interface ResolvedOptions {
+  readonly brokers: readonly string[];
+  readonly commitIntervalMs: number;
+  readonly maxBatchRecords: number;
+  readonly createTopics: boolean;
+  readonly inputPartitions: number;
+  readonly metricsPort: number | undefined;
+  readonly provenance: boolean;
+  readonly schemaRegistry: SchemaRegistryClient | undefined;
+  readonly transactionTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly client: 'kafkajs';
+  readonly logLevel: LevelWithSilent;
+  readonly instanceId: string;
+}

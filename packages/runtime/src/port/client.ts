@@ -1,0 +1,101 @@
+import type { EncodedRecord, RawRecord } from '@exactly/core';
+import type { ClientError } from './errors.js';
+
+/**
+ * The engine's view of a Kafka client: small on purpose, so one adapter per client library fits behind it.
+ * Offsets are decimal strings (64-bit). Every method rejects only with a ClientError.
+ */
+export interface ClientAdapter {
+  readonly name: string;
+  consumer(options: ConsumerOptions): ConsumerPort;
+  producer(options: ProducerOptions): TransactionalProducerPort;
+  admin(): AdminPort;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topic: string;
+  /** Longest a fetch waits for `minBytes` to arrive: the batching window. */
+  readonly maxWaitMs: number;
+  readonly minBytes: number;
+  readonly maxBytesPerPartition: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** How many partitions' batches may be handled at once. */
+  readonly concurrency: number;
+}
+
+export interface ConsumedBatch extends TopicPartition {
+  readonly records: readonly RawRecord[];
+  /** Offset after the last record (control records included) this fetch covered. */
+  readonly nextOffset: string;
+  /** The partition's high watermark when fetched, for lag. */
+  readonly highWatermark: string;
+}
+
+/** What a batch handler may do with the consumer while it holds the batch. */
+export interface BatchControl {
+  /** Marks everything before `offset` as done: the next fetch of this partition starts there. */
+  advance(offset: string): void;
+  /** The next fetch of this partition starts at `offset` (rewind after an abort). */
+  seek(offset: string): void;
+  /** False once the batch is obsolete (a seek or rebalance happened) or the consumer is stopping. */
+  isCurrent(): boolean;
+}
+
+export interface ConsumerHandlers {
+  /** Called with one partition's records, read_committed, in offset order. Must not throw. */
+  onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void>;
+  /** The partitions this member owns after a rebalance (all of them, not a delta). */
+  onAssignment(partitions: readonly TopicPartition[]): void;
+  /** The consumer stopped for good on an error it could not recover from. */
+  onCrash(error: ClientError): void;
+}
+
+export interface ConsumerPort {
+  /** Joins the group and starts delivering batches; resolves once running. */
+  start(handlers: ConsumerHandlers): Promise<void>;
+  /** Stops fetching, waits for batches in hand to finish, and leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  readonly transactionalId: string;
+  readonly transactionTimeoutMs: number;
+  /** Outputs are sent in requests of at most this many bytes (below the broker's message.max.bytes). */
+  readonly maxRequestBytes: number;
+}
+
+/** One transactional producer. init() fences every earlier producer with the same transactional.id. */
+export interface TransactionalProducerPort {
+  init(): Promise<void>;
+  begin(): Promise<TransactionPort>;
+  close(): Promise<void>;
+}
+
+export interface TransactionPort {
+  send(records: readonly EncodedRecord[]): Promise<void>;
+  /** Adds the group's offset for `partition` to the transaction: `offset` is the next record to read. */
+  sendOffsets(groupId: string, partition: TopicPartition, offset: string): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+export interface AdminPort {
+  /** Partition count of each existing topic among `topics`; missing topics are absent from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  createTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** The group's committed offset for each partition (null when none). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string | null>>;
+  close(): Promise<void>;
+}

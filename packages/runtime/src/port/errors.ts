@@ -1,0 +1,26 @@
+/**
+ * What the engine does about a client error. Adapters map their library's errors to one of these, so the
+ * engine never looks at a client library's error types.
+ * - retriable: a passing condition (leader moved, coordinator loading, network); try again after a pause.
+ * - abortable: this transaction cannot commit; abort it, rewind to the committed offset, redo the batch.
+ * - fenced:    another owner of this partition's transactional.id took over; drop the task, never retry.
+ * - fatal:     configuration or authorization; stop with a clear message.
+ */
+export type ErrorKind = 'retriable' | 'abortable' | 'fenced' | 'fatal';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  constructor(
+    readonly kind: ErrorKind,
+    /** The broker's error name (e.g. INVALID_PRODUCER_EPOCH) or the client's, for logs. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isClientError(error: unknown): error is ClientError {
+  return error instanceof ClientError;
+}

@@ -1,0 +1,32 @@
+import { ExactlyConfigError } from '@exactly/core';
+import { hostname } from 'node:os';
+import type { ResolvedOptions, RunOptions } from './options.js';
+
+export function resolveOptions(options: RunOptions): ResolvedOptions {
+  const brokers = (typeof options.brokers === 'string' ? options.brokers.split(',') : [...(options.brokers ?? [])])
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) throw new ExactlyConfigError('brokers', 'at least one broker (host:port) is required');
+  const positive = (field: keyof RunOptions, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0) throw new ExactlyConfigError(field, `must be a positive number, got ${value}`);
+    return value;
+  };
+  const client = options.client ?? 'kafkajs';
+  if (client !== 'kafkajs') throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs)`);
+  return {
+    brokers,
+    commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
+    maxBatchRecords: Math.floor(positive('maxBatchRecords', options.maxBatchRecords, 5000)),
+    createTopics: options.createTopics ?? false,
+    inputPartitions: Math.floor(positive('inputPartitions', options.inputPartitions, 1)),
+    metricsPort: options.metricsPort,
+    provenance: options.provenance ?? false,
+    schemaRegistry: options.schemaRegistry,
+    transactionTimeoutMs: positive('transactionTimeoutMs', options.transactionTimeoutMs, 60_000),
+    sessionTimeoutMs: positive('sessionTimeoutMs', options.sessionTimeoutMs, 30_000),
+    client,
+    logLevel: options.logLevel ?? 'info',
+    instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
+  };
+}

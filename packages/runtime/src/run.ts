@@ -1,0 +1,106 @@
+import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
+import type { Server } from 'node:http';
+import { kafkaJsAdapter } from './adapters/kafkajs/index.js';
+import { Engine } from './engine/engine.js';
+import { createLogger } from './observability/logger.js';
+import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
+import type { RunOptions } from './options.js';
+import { resolveOptions } from './resolve-options.js';
+import { ensureTopics } from './topics.js';
+
+export interface RunningProcessor {
+  /** Finishes or aborts the open transactions, leaves the group, closes every client. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the processor has stopped; rejects with the reason if it stopped on an error. */
+  readonly done: Promise<void>;
+  /** Counters since start: records in/out, dead letters, transactions, lag. */
+  metrics(): Promise<MetricsSnapshot>;
+  /** The Prometheus registry (what `/metrics` serves). */
+  readonly registry: EngineMetrics['registry'];
+}
+
+/** Bytes per produce request: below the broker's default message.max.bytes (1 MiB) with room for framing. */
+const MAX_REQUEST_BYTES = 900 * 1024;
+
+/**
+ * Runs a processor against Kafka: consume read_committed, handle, and commit outputs with offsets in one
+ * transaction per batch. Resolves once the consumer has joined its group.
+ */
+export async function run<I extends AnyTopic, O extends TopicMap>(
+  processor: Processor<I, O>,
+  options: RunOptions,
+): Promise<RunningProcessor> {
+  const resolved = resolveOptions(options);
+  const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
+  const adapter = kafkaJsAdapter({
+    brokers: resolved.brokers,
+    clientId: `${processor.id}-${resolved.instanceId}`,
+    log: (level, message, extra) => log[level](extra, message),
+  });
+  const generic = processor as unknown as Processor;
+  const pipeline = await RecordPipeline.create(generic, {
+    registry: resolved.schemaRegistry,
+    provenance: resolved.provenance,
+  });
+  const admin = adapter.admin();
+  let partitions: number;
+  try {
+    partitions = await ensureTopics(admin, generic, pipeline, resolved);
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
+  const metrics = new EngineMetrics();
+  const engine = new Engine(
+    {
+      processorId: processor.id,
+      groupId: processor.id,
+      inputTopic: processor.input.name,
+      adapter,
+      admin,
+      pipeline,
+      metrics,
+      log,
+      maxBatchRecords: resolved.maxBatchRecords,
+      transactionTimeoutMs: resolved.transactionTimeoutMs,
+      maxRequestBytes: MAX_REQUEST_BYTES,
+    },
+    {
+      groupId: processor.id,
+      topic: processor.input.name,
+      maxWaitMs: resolved.commitIntervalMs,
+      // Fetches wait (up to the commit interval) for this much data: fewer, larger transactions under load.
+      minBytes: 256 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
+      sessionTimeoutMs: resolved.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
+      concurrency: Math.max(1, partitions),
+    },
+  );
+  let server: Server | undefined;
+  try {
+    if (resolved.metricsPort !== undefined) server = await startMetricsServer(metrics.registry, resolved.metricsPort);
+    await engine.start();
+  } catch (error) {
+    server?.close();
+    await engine.stop();
+    throw error;
+  }
+  log.info(
+    { brokers: resolved.brokers, input: processor.input.name, partitions, commitIntervalMs: resolved.commitIntervalMs },
+    'processor started',
+  );
+  const closeServer = () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  engine.done.then(closeServer, closeServer);
+  return {
+    stop: async () => {
+      await engine.stop();
+      await closeServer();
+      log.info('processor stopped');
+    },
+    done: engine.done,
+    metrics: () => metrics.snapshot(),
+    registry: metrics.registry,
+  };
+}

@@ -1,0 +1,59 @@
+import { generateRecords, groupLag, readTopic, verifyExactlyOnce, waitForGroupCaughtUp, waitUntil } from '@exactly/testkit';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import { freshTopics, ids, range } from './helpers.js';
+import { kill9, spawnFanOut } from './processes.js';
+
+const brokers = inject('kafkaBrokers');
+// Short timeouts so a killed instance's partitions move (and its open transaction is aborted) quickly.
+const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
+
+describe('processor processes killed on a real broker (read_committed verification)', () => {
+  it('a crash mid-batch shows nothing of the batch; after restart all of it appears once', async () => {
+    const topics = await freshTopics(brokers, 'crash', 1);
+    await generateRecords({ brokers, topic: topics.input, count: 500 });
+    const crashing = spawnFanOut(brokers, topics, { env: { EXACTLY_TEST_CRASH_AFTER: '250' }, args: [...fast, '--max-batch', '100'] });
+    expect(await crashing.exited).toBe('SIGKILL');
+    // Batches of 100: the first two committed, the third died in its handler at record 250.
+    expect(ids(await readTopic(brokers, topics.left))).toEqual(range(200));
+    expect(ids(await readTopic(brokers, topics.right))).toEqual(range(200));
+
+    const restarted = spawnFanOut(brokers, topics, { args: fast });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input, 60_000);
+    } finally {
+      restarted.child.kill('SIGTERM');
+      expect(await restarted.exited).toBe(0);
+    }
+    expect(ids(await readTopic(brokers, topics.left))).toEqual(range(500));
+    expect(ids(await readTopic(brokers, topics.right))).toEqual(range(500));
+  });
+
+  it('SIGKILLed mid-transaction and restarted, again and again: 0 duplicates, 0 missing, order kept', async () => {
+    const topics = await freshTopics(brokers, 'kill', 3);
+    const total = 30_000;
+    await generateRecords({ brokers, topic: topics.input, count: total });
+    let kills = 0;
+    for (let round = 0; round < 5; round++) {
+      const processor = spawnFanOut(brokers, topics, { args: fast });
+      const lagBefore = await groupLag(brokers, topics.id, topics.input);
+      // Kill once it is making progress, at a different point of a transaction each round.
+      await waitUntil(async () => (await groupLag(brokers, topics.id, topics.input)) < lagBefore || lagBefore === 0, 'progress', 60_000);
+      await delay(50 + round * 37);
+      await kill9(processor);
+      kills += 1;
+    }
+    const last = spawnFanOut(brokers, topics, { args: fast });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
+    } finally {
+      last.child.kill('SIGTERM');
+      await last.exited;
+    }
+    const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
+    expect(kills).toBe(5);
+    expect(verdict).toMatchObject({ ok: true, inputs: total, missing: 0, duplicated: 0, orphans: 0, orderViolations: 0 });
+    // The kills left aborted transactions in the log that no read_committed reader saw.
+    console.log(`[kill test] ${kills} kills, aborted records in log: ${verdict.outputs.map((o) => o.abortedInLog).join(', ')}`);
+  });
+});

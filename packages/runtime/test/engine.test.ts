@@ -1,0 +1,97 @@
+import { Headers } from '@exactly/core';
+import { MissingTopicsError, ProcessorStoppedError, run } from '@exactly/runtime';
+import { generateRecords, readTopic, testClient, verifyExactlyOnce, waitForGroupCaughtUp } from '@exactly/testkit';
+import { describe, expect, inject, it } from 'vitest';
+import { fanOut } from './fixtures/fan-out.js';
+import { freshTopics, ids, range } from './helpers.js';
+
+const brokers = inject('kafkaBrokers');
+const quiet = { logLevel: 'silent' as const, provenance: true, brokers };
+
+describe('runtime on a real broker (checked with a read_committed reader)', () => {
+  it('fan-out: each input appears once on both output topics, atomically', async () => {
+    const topics = await freshTopics(brokers, 'fanout', 3);
+    await generateRecords({ brokers, topic: topics.input, count: 3000 });
+    const app = await run(fanOut(topics), quiet);
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    const left = await readTopic(brokers, topics.left);
+    const right = await readTopic(brokers, topics.right);
+    expect(ids(left)).toEqual(range(3000));
+    expect(ids(right)).toEqual(range(3000));
+    const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
+    expect(verdict).toMatchObject({ ok: true, inputs: 3000, missing: 0, duplicated: 0, orphans: 0, orderViolations: 0 });
+    const metrics = await app.metrics();
+    expect(metrics.recordsIn).toBe(3000);
+    expect(metrics.recordsOut).toBe(6000);
+    expect(metrics.transactionsCommitted).toBeGreaterThan(0);
+  });
+
+  it('poison pills go to the dead-letter topic with their reason, in the same transaction; the rest go on', async () => {
+    const topics = await freshTopics(brokers, 'poison', 2);
+    await generateRecords({ brokers, topic: topics.input, count: 200 });
+    const producer = testClient(brokers).producer();
+    await producer.connect();
+    await producer.send({ topic: topics.input, messages: [{ key: 'bad-json', value: '{not json' }, { key: 'bad-utf8', value: Buffer.from([0xff, 0xfe]) }] });
+    await producer.disconnect();
+
+    const app = await run(fanOut(topics, { throwOn: new Set([7, 42]) }), quiet);
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    const expected = range(200).filter((id) => id !== 7 && id !== 42);
+    expect(ids(await readTopic(brokers, topics.left))).toEqual(expected);
+    expect(ids(await readTopic(brokers, topics.right))).toEqual(expected);
+    const dead = await readTopic(brokers, topics.dlq);
+    const byKey = new Map(dead.map((r) => [r.key?.toString(), r]));
+    expect([...byKey.keys()].sort()).toEqual(['bad-json', 'bad-utf8', 'key-42', 'key-7']);
+    expect(byKey.get('key-7')?.headers[Headers.errorKind]).toBe('handler');
+    expect(byKey.get('key-7')?.headers[Headers.errorMessage]).toMatch(/refusing item 7/);
+    expect(byKey.get('bad-json')?.headers[Headers.errorKind]).toBe('decode');
+    expect(byKey.get('bad-json')?.value?.toString()).toBe('{not json'); // the original bytes, untouched
+    expect(byKey.get('bad-utf8')?.headers[Headers.errorMessage]).toMatch(/utf-8/i);
+    for (const record of dead) {
+      expect(record.headers[Headers.sourceTopic]).toBe(topics.input);
+      expect(record.headers[Headers.sourceOffset]).toMatch(/^\d+$/);
+    }
+    expect((await app.metrics()).deadLetters).toBe(4);
+  });
+
+  it("onError 'stop' commits everything before the bad record and nothing after it", async () => {
+    const topics = await freshTopics(brokers, 'stop', 1);
+    await generateRecords({ brokers, topic: topics.input, count: 100 });
+    const base = fanOut(topics, { throwOn: new Set([60]) });
+    const app = await run({ ...base, onError: 'stop' }, quiet);
+    await expect(app.done).rejects.toBeInstanceOf(ProcessorStoppedError);
+    expect(ids(await readTopic(brokers, topics.left))).toEqual(range(60));
+    expect(ids(await readTopic(brokers, topics.right))).toEqual(range(60));
+    expect(await readTopic(brokers, topics.dlq)).toEqual([]);
+    const admin = testClient(brokers).admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: topics.id, topics: [topics.input] });
+    await admin.disconnect();
+    expect(committed?.partitions[0]?.offset).toBe('60');
+  });
+
+  it('refuses to start when topics are missing, naming them, unless asked to create them', async () => {
+    const topics = await freshTopics(brokers, 'missing', 1);
+    const absent = { ...topics, left: `${topics.id}.absent-left`, right: `${topics.id}.absent-right` };
+    const attempt = run(fanOut(absent), quiet);
+    await expect(attempt).rejects.toBeInstanceOf(MissingTopicsError);
+    await expect(attempt).rejects.toThrow(`${absent.left}, ${absent.right}`);
+
+    const app = await run(fanOut(absent), { ...quiet, createTopics: true });
+    await generateRecords({ brokers, topic: absent.input, count: 10 });
+    try {
+      await waitForGroupCaughtUp(brokers, absent.id, absent.input);
+    } finally {
+      await app.stop();
+    }
+    expect(ids(await readTopic(brokers, absent.left))).toEqual(range(10));
+  });
+});

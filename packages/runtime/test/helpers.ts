@@ -1,0 +1,17 @@
+import { createTopics, uniqueTopic } from '@exactly/testkit';
+import type { FanOutTopics } from './fixtures/fan-out.js';
+
+/** Fresh topics (and group id) for one test: input with `partitions`, outputs with the same count. */
+export async function freshTopics(brokers: string, name: string, partitions: number): Promise<FanOutTopics & { dlq: string }> {
+  const id = uniqueTopic(name);
+  const topics = { id, input: `${id}.in`, left: `${id}.left`, right: `${id}.right`, dlq: `${id}.dlq` };
+  await createTopics(brokers, [topics.input, topics.left, topics.right, topics.dlq].map((t) => ({ name: t, partitions })));
+  return topics;
+}
+
+/** Ids found in the JSON values of records. */
+export function ids(records: ReadonlyArray<{ value: Buffer | null }>): number[] {
+  return records.map((r) => (JSON.parse(r.value?.toString() ?? 'null') as { id: number }).id).sort((a, b) => a - b);
+}
+
+export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);

@@ -1,0 +1,48 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FanOutTopics } from './fixtures/fan-out.js';
+
+const cli = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/fan-out-main.ts', import.meta.url));
+
+export interface ProcessorProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code, or the signal's name, when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** What the process wrote to stderr so far (its JSON logs). */
+  output(): string;
+}
+
+/** Runs the fan-out fixture with `exactly run` in a child process (the way users run processors). */
+export function spawnFanOut(
+  brokers: string,
+  topics: FanOutTopics,
+  options: { env?: Record<string, string>; args?: string[] } = {},
+): ProcessorProcess {
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', fixture, '--brokers', brokers, '--provenance', '--log-level', 'info', ...(options.args ?? [])],
+    {
+      env: {
+        ...process.env,
+        EXACTLY_TEST_ID: topics.id,
+        EXACTLY_TEST_INPUT: topics.input,
+        EXACTLY_TEST_LEFT: topics.left,
+        EXACTLY_TEST_RIGHT: topics.right,
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, exited, output: () => output };
+}
+
+/** Sends SIGKILL and waits for the process to be gone. */
+export async function kill9(processor: ProcessorProcess): Promise<void> {
+  processor.child.kill('SIGKILL');
+  await processor.exited;
+}

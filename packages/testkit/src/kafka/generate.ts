@@ -1,0 +1,32 @@
+import { testClient } from './client.js';
+
+export interface GenerateOptions {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly count: number;
+  /** First id; ids run from `startId` to `startId + count - 1`. Default 0. */
+  readonly startId?: number;
+  /** Bytes of padding in each value, to reach a record size. Default 0. */
+  readonly padding?: number;
+  /** Records per produce call. Default 1000. */
+  readonly chunk?: number;
+}
+
+/** Writes `count` JSON records `{ id, seq, pad }` keyed `key-<id>`, with an idempotent producer. */
+export async function generateRecords(options: GenerateOptions): Promise<void> {
+  const producer = testClient(options.brokers, 'exactly-generator').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const start = options.startId ?? 0;
+  const chunk = options.chunk ?? 1000;
+  const pad = 'x'.repeat(options.padding ?? 0);
+  try {
+    for (let first = start; first < start + options.count; first += chunk) {
+      const last = Math.min(first + chunk, start + options.count);
+      const messages = [];
+      for (let id = first; id < last; id++) messages.push({ key: `key-${id}`, value: JSON.stringify({ id, pad }) });
+      await producer.send({ topic: options.topic, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,0 +1,48 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { testClient } from './client.js';
+
+/** Records between the group's committed offsets and the end of `topic`, summed over partitions. */
+export async function groupLag(brokers: string, groupId: string, topic: string): Promise<number> {
+  const admin = testClient(brokers, 'exactly-lag').admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    let lag = 0;
+    for (const { partition, high, low } of ends) {
+      const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      const from = offset === '-1' ? BigInt(low) : BigInt(offset);
+      lag += Number(BigInt(high) - from);
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls until the group has committed everything in `topic`; rejects with the remaining lag at the deadline. */
+export async function waitForGroupCaughtUp(
+  brokers: string,
+  groupId: string,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lag = Number.NaN;
+  while (Date.now() < deadline) {
+    lag = await groupLag(brokers, groupId, topic).catch(() => Number.NaN);
+    if (lag === 0) return;
+    await delay(250);
+  }
+  throw new Error(`group ${groupId} still ${lag} records behind on ${topic} after ${timeoutMs} ms`);
+}
+
+/** Polls `condition` until it is true; rejects with `what` at the deadline. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await delay(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

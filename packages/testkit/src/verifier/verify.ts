@@ -1,0 +1,121 @@
+import { readTopic, type ReadRecord } from '../kafka/read-topic.js';
+
+const SOURCE_TOPIC = 'exactly.source.topic';
+const SOURCE_PARTITION = 'exactly.source.partition';
+const SOURCE_OFFSET = 'exactly.source.offset';
+
+export interface VerifyOptions {
+  readonly brokers: string;
+  readonly input: string;
+  readonly outputs: readonly string[];
+  /** Outputs each input must have on each output topic. Default 1. */
+  readonly expectPerInput?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface OutputVerdict {
+  readonly topic: string;
+  readonly records: number;
+  /** Inputs with fewer outputs here than expected. */
+  readonly missing: number;
+  /** Inputs with more outputs here than expected. */
+  readonly duplicated: number;
+  /** Outputs without provenance headers, or citing an input that does not exist. */
+  readonly orphans: number;
+  /** Pairs of outputs in one output partition whose inputs (same input partition) came in the other order. */
+  readonly orderViolations: number;
+  /** Records in the log that a read_committed reader does not see (aborted transactions). */
+  readonly abortedInLog: number;
+  /** A few examples of each problem, for a person to look at. */
+  readonly examples: readonly string[];
+}
+
+export interface Verdict {
+  readonly ok: boolean;
+  readonly inputs: number;
+  readonly outputs: readonly OutputVerdict[];
+  readonly missing: number;
+  readonly duplicated: number;
+  readonly orphans: number;
+  readonly orderViolations: number;
+}
+
+/**
+ * Checks a finished run from the topics alone: every committed input appears exactly `expectPerInput` times in
+ * every output topic (found by the `exactly.source.*` provenance headers), nothing cites an unknown input, and
+ * per input partition the outputs keep input order. Reads read_committed, with its own consumer.
+ */
+export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict> {
+  const expected = options.expectPerInput ?? 1;
+  const read = (topic: string, isolation: 'read_committed' | 'read_uncommitted') =>
+    readTopic(options.brokers, topic, { isolation, timeoutMs: options.timeoutMs ?? 120_000 });
+  const inputs = await read(options.input, 'read_committed');
+  const inputIds = new Set(inputs.map((r) => `${r.partition}:${r.offset}`));
+  const verdicts: OutputVerdict[] = [];
+  for (const topic of options.outputs) {
+    const records = await read(topic, 'read_committed');
+    const inLog = await read(topic, 'read_uncommitted');
+    verdicts.push(checkOutput(topic, records, inLog.length, options.input, inputIds, expected));
+  }
+  const sum = (key: 'missing' | 'duplicated' | 'orphans' | 'orderViolations') =>
+    verdicts.reduce((total, v) => total + v[key], 0);
+  const verdict = {
+    inputs: inputs.length,
+    outputs: verdicts,
+    missing: sum('missing'),
+    duplicated: sum('duplicated'),
+    orphans: sum('orphans'),
+    orderViolations: sum('orderViolations'),
+  };
+  return { ok: verdict.missing + verdict.duplicated + verdict.orphans + verdict.orderViolations === 0, ...verdict };
+}
+
+function checkOutput(
+  topic: string,
+  records: readonly ReadRecord[],
+  inLog: number,
+  inputTopic: string,
+  inputIds: ReadonlySet<string>,
+  expected: number,
+): OutputVerdict {
+  const examples: string[] = [];
+  const note = (line: string) => examples.length < 10 && examples.push(line);
+  const counts = new Map<string, number>();
+  let orphans = 0;
+  let orderViolations = 0;
+  // Last input offset seen, per (output partition, input partition).
+  const lastSeen = new Map<string, bigint>();
+  for (const record of records) {
+    const sourceTopic = record.headers[SOURCE_TOPIC];
+    const partition = record.headers[SOURCE_PARTITION];
+    const offset = record.headers[SOURCE_OFFSET];
+    const id = `${partition}:${offset}`;
+    if (sourceTopic !== inputTopic || partition === undefined || offset === undefined || !inputIds.has(id)) {
+      orphans += 1;
+      note(`${topic}/${record.partition}@${record.offset} cites no input (${sourceTopic ?? '-'} ${id})`);
+      continue;
+    }
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    const lane = `${record.partition}/${partition}`;
+    const previous = lastSeen.get(lane);
+    const current = BigInt(offset);
+    if (previous !== undefined && current < previous) {
+      orderViolations += 1;
+      note(`${topic}/${record.partition}@${record.offset}: input ${id} after input offset ${previous}`);
+    }
+    lastSeen.set(lane, current);
+  }
+  let missing = 0;
+  let duplicated = 0;
+  for (const id of inputIds) {
+    const count = counts.get(id) ?? 0;
+    if (count < expected) {
+      missing += 1;
+      note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
+    } else if (count > expected) {
+      duplicated += 1;
+      note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
+    }
+  }
+  return { topic, records: records.length, missing, duplicated, orphans, orderViolations, abortedInLog: inLog - records.length, examples };
+}
