@@ -63,7 +63,7 @@ export class PartitionTask {
     this.position = this.committed;
     this.opened = true;
     this.stale = false;
-    this.ctx.log.debug({ partition: this.partition.partition, committed: String(this.committed) }, 'partition task opened');
+    this.ctx.log.info({ partition: this.partition.partition, committed: String(this.committed) }, 'partition task opened');
   }
 
   /** After a rebalance that kept this partition: if someone else committed meanwhile, start over. */
@@ -98,6 +98,7 @@ export class PartitionTask {
       return 'ok';
     }
     for (let start = 0; start < records.length; start += this.ctx.maxBatchRecords) {
+      if (start > 0 && (await control.heartbeat()) === 'rebalancing') return 'ok';
       if (!control.isCurrent()) return 'ok';
       const chunk = records.slice(start, start + this.ctx.maxBatchRecords);
       const { outputs, processed, stoppedOn, deadLetters } = await this.runPipeline(chunk);

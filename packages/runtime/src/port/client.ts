@@ -46,6 +46,11 @@ export interface BatchControl {
   seek(offset: string): void;
   /** False once the batch is obsolete (a seek or rebalance happened) or the consumer is stopping. */
   isCurrent(): boolean;
+  /**
+   * Keeps the group membership alive, and says whether the group wants to rebalance. A handler that gets
+   * `'rebalancing'` stops after its last commit, so the rebalance waits for one transaction, not a whole fetch.
+   */
+  heartbeat(): Promise<'ok' | 'rebalancing'>;
 }
 
 export interface ConsumerHandlers {

@@ -4,6 +4,9 @@ import type { ConsumerHandlers, ConsumerOptions, ConsumerPort, TopicPartition } 
 import { classifyKafkaJsError } from './classify.js';
 import { guard } from './guard.js';
 
+/** Heartbeat answers that mean "rejoin the group" (KafkaJS rejoins when eachBatch throws one of them). */
+const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
 export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): ConsumerPort {
   const consumer = kafka.consumer({
     groupId: options.groupId,
@@ -40,7 +43,8 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
           autoCommit: false, // offsets are committed only inside transactions
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: options.concurrency,
-          eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+          eachBatch: async ({ batch, resolveOffset, isRunning, isStale, heartbeat }) => {
+            let rebalance: unknown;
             await handlers.onBatch(
               {
                 topic: batch.topic,
@@ -52,9 +56,21 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
               {
                 advance: (offset) => resolveOffset((BigInt(offset) - 1n).toString()),
                 seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
-                isCurrent: () => isRunning() && !isStale(),
+                isCurrent: () => isRunning() && !isStale() && rebalance === undefined,
+                heartbeat: async () => {
+                  try {
+                    await heartbeat();
+                    return 'ok';
+                  } catch (error) {
+                    if (!REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) throw classifyKafkaJsError(error);
+                    rebalance = error;
+                    return 'rebalancing';
+                  }
+                },
               },
             );
+            // Hand the rebalance back to KafkaJS so it rejoins now rather than at its next heartbeat.
+            if (rebalance !== undefined) throw rebalance;
           },
         }),
       );
