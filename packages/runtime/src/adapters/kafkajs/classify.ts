@@ -4,6 +4,7 @@ import { KAFKA_ERRORS, kafkaErrorName } from './error-table.js';
 interface KafkaJsErrorLike {
   readonly name?: string;
   readonly type?: string;
+  readonly code?: number;
   readonly message?: string;
   readonly retriable?: boolean;
   readonly cause?: unknown;
@@ -55,10 +56,13 @@ function unwrap(error: unknown): KafkaJsErrorLike {
   return current ?? {};
 }
 
+/** The protocol's name for a broker error, found by its code (KafkaJS uses older names for a few codes). */
 function errorName(error: KafkaJsErrorLike): string | undefined {
-  if (error.type === 'KAFKAJS_UNKNOWN_ERROR_CODE') {
-    const code = /Unknown error code (-?\d+)/.exec(error.message ?? '')?.[1];
-    return code === undefined ? undefined : (kafkaErrorName(Number(code)) ?? `ERROR_CODE_${code}`);
-  }
-  return error.type;
+  if (error.name !== 'KafkaJSProtocolError' && error.type === undefined) return undefined;
+  const code =
+    error.type === 'KAFKAJS_UNKNOWN_ERROR_CODE'
+      ? Number(/Unknown error code (-?\d+)/.exec(error.message ?? '')?.[1])
+      : error.code;
+  if (code === undefined || Number.isNaN(code)) return error.type;
+  return kafkaErrorName(code) ?? error.type ?? `ERROR_CODE_${code}`;
 }

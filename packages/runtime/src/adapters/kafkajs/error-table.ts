@@ -1,9 +1,9 @@
 import type { ErrorKind } from '../../port/errors.js';
 
 /**
- * Kafka's error codes by name, and what the engine does about each. The names are the protocol's
- * (KafkaJS reports them as `error.type`); codes newer than KafkaJS 2.2.4's table (> 88) arrive as
- * "Unknown error code N" and are named here by number. Anything absent is treated as abortable.
+ * Kafka's broker errors, by the protocol's current name, and what the engine does about each. Errors are
+ * matched by code: KafkaJS 2.2.4 reports a few codes under older names (14, 15, 16) and codes newer than its
+ * own table (> 88) as "Unknown error code N". Anything absent here is treated as abortable.
  */
 export const KAFKA_ERRORS: Readonly<Record<string, { readonly code: number; readonly kind: ErrorKind }>> = {
   // Fenced: a newer producer holds this transactional.id. The partition moved; never retry.

@@ -1,14 +1,15 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
+import { type AdapterLogLevel, reweigh } from './logs.js';
 import { kafkaJsProducer } from './producer.js';
 
 export interface KafkaJsAdapterOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** Receives KafkaJS's own log lines (warnings and errors only). */
-  readonly log?: (level: 'warn' | 'error', message: string, extra: Record<string, unknown>) => void;
+  readonly log?: (level: AdapterLogLevel, message: string, extra: Record<string, unknown>) => void;
 }
 
 /** The KafkaJS adapter: KIP-447 is not available, so the engine runs one producer per input partition. */
@@ -18,8 +19,9 @@ export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
     brokers: [...options.brokers],
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...extra } = entry.log;
-      options.log?.(entry.level === logLevel.ERROR ? 'error' : 'warn', `kafkajs ${entry.namespace}: ${message}`, extra);
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log;
+      const level = reweigh(entry.level === logLevel.ERROR ? 'error' : 'warn', message);
+      if (level) options.log?.(level, `kafkajs ${entry.namespace}: ${message}`, extra);
     },
     retry: { initialRetryTime: 100, retries: 8 },
   });

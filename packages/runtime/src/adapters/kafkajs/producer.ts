@@ -1,5 +1,5 @@
 import type { EncodedRecord } from '@exactly/core';
-import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
 import { guard } from './guard.js';
 
@@ -9,6 +9,8 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     transactionTimeout: options.transactionTimeoutMs,
     idempotent: true,
     maxInFlightRequests: 1,
+    // The Java client's murmur2 partitioner: a key lands on the same partition whichever client wrote it.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   return {
     // KafkaJS sends InitProducerId on connect for a transactional producer: this is the fencing step.

@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { classifyKafkaJsError } from '../src/adapters/kafkajs/classify.js';
+import { KAFKA_ERRORS } from '../src/adapters/kafkajs/error-table.js';
+import { ClientError } from '../src/port/errors.js';
+
+// KafkaJS builds its protocol errors from broker codes with this function; the tests use the real thing.
+const require = createRequire(import.meta.url);
+const kafkajs = require('kafkajs') as typeof import('kafkajs');
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
+
+const fromBroker = (code: number) => classifyKafkaJsError(createErrorFromCode(code));
+
+describe('KafkaJS errors, normalised to retriable / abortable / fenced / fatal', () => {
+  it.each([
+    [47, 'INVALID_PRODUCER_EPOCH', 'fenced'],
+    [90, 'PRODUCER_FENCED', 'fenced'], // newer than KafkaJS's own table: named by number
+    [51, 'CONCURRENT_TRANSACTIONS', 'retriable'],
+    [16, 'NOT_COORDINATOR', 'retriable'],
+    [14, 'COORDINATOR_LOAD_IN_PROGRESS', 'retriable'],
+    [6, 'NOT_LEADER_FOR_PARTITION', 'retriable'],
+    [48, 'INVALID_TXN_STATE', 'abortable'],
+    [59, 'UNKNOWN_PRODUCER_ID', 'abortable'],
+    [22, 'ILLEGAL_GENERATION', 'abortable'],
+    [25, 'UNKNOWN_MEMBER_ID', 'abortable'],
+    [53, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'fatal'],
+    [29, 'TOPIC_AUTHORIZATION_FAILED', 'fatal'],
+    [10, 'MESSAGE_TOO_LARGE', 'fatal'],
+  ] as const)('broker error %i (%s) is %s', (code, name, kind) => {
+    const error = fromBroker(code);
+    expect(error).toBeInstanceOf(ClientError);
+    expect(error.code).toBe(name);
+    expect(error.kind).toBe(kind);
+  });
+
+  it('every entry of the table agrees with the code KafkaJS gives that name', () => {
+    for (const [name, { code }] of Object.entries(KAFKA_ERRORS)) {
+      const error = fromBroker(code);
+      expect(error.code, `code ${code}`).toBe(name);
+    }
+  });
+
+  it('looks through KafkaJS retry wrappers to the error that exhausted them', () => {
+    const exhausted = new kafkajs.KafkaJSNumberOfRetriesExceeded(createErrorFromCode(47), { retryCount: 5, retryTime: 100 });
+    expect(classifyKafkaJsError(exhausted)).toMatchObject({ kind: 'fenced', code: 'INVALID_PRODUCER_EPOCH' });
+  });
+
+  it('treats lost connections as retriable and an unusable transaction state as abortable', () => {
+    expect(classifyKafkaJsError(new kafkajs.KafkaJSConnectionError('Connection error: ECONNREFUSED')).kind).toBe('retriable');
+    expect(classifyKafkaJsError(new kafkajs.KafkaJSRequestTimeoutError('Request Produce timed out')).kind).toBe('retriable');
+    const state = new kafkajs.KafkaJSNonRetriableError('Transaction state exception: Invalid state transition');
+    expect(classifyKafkaJsError(state).kind).toBe('abortable');
+  });
+
+  it('an error it does not know is abortable (abort and redo loses nothing), and keeps its message', () => {
+    const error = classifyKafkaJsError(new Error('something new'));
+    expect(error.kind).toBe('abortable');
+    expect(error.message).toContain('something new');
+  });
+});
