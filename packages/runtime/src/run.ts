@@ -73,6 +73,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
       // Fetches wait (up to the commit interval) for this much data: fewer, larger transactions under load.
       minBytes: 256 * 1024,
       maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       sessionTimeoutMs: resolved.sessionTimeoutMs,
       heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
       concurrency: Math.max(1, partitions),

@@ -94,4 +94,48 @@ describe('runtime on a real broker (checked with a read_committed reader)', () =
     }
     expect(ids(await readTopic(brokers, absent.left))).toEqual(range(10));
   });
+
+  it('memory stays bounded when processing is slow: the consumer holds one fetch, not the backlog', async () => {
+    const topics = await freshTopics(brokers, 'backpressure', 2);
+    const total = 8000;
+    await generateRecords({ brokers, topic: topics.input, count: total, padding: 1000 }); // ~1 KB records
+    let handled = 0;
+    // A slow handler (a pause every 100 records): fetched records pile up only if fetching does not wait.
+    const slow = fanOut(topics, {
+      beforeEach: async () => {
+        handled += 1;
+        if (handled % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+    });
+    const app = await run(slow, quiet);
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
+    } finally {
+      await app.stop();
+    }
+    const { peakInFlightRecords, recordsIn } = await app.metrics();
+    expect(recordsIn).toBe(total);
+    // 2 partitions x 1 MiB per fetch of ~1 KB records: about 2,000 at most, never the 8,000 waiting.
+    expect(peakInFlightRecords).toBeGreaterThan(0);
+    expect(peakInFlightRecords).toBeLessThanOrEqual(2200);
+  });
+
+  it('serves Prometheus metrics on /metrics', async () => {
+    const topics = await freshTopics(brokers, 'metrics', 1);
+    await generateRecords({ brokers, topic: topics.input, count: 50 });
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const app = await run(fanOut(topics), { ...quiet, metricsPort: port });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/^exactly_records_in_total 50$/m);
+      expect(text).toMatch(new RegExp(`^exactly_records_out_total\\{topic="${topics.left}"\\} 50$`, 'm'));
+      expect(text).toMatch(/^exactly_transactions_committed_total [1-9]\d*$/m);
+      expect(text).toContain('exactly_commit_latency_seconds_bucket');
+      expect(text).toContain('exactly_end_to_end_latency_seconds_bucket');
+    } finally {
+      await app.stop();
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow(); // closed with the processor
+  });
 });

@@ -15,6 +15,8 @@ export class Engine {
   private readonly fenced = new Set<number>();
   private readonly consumer: ConsumerPort;
   private stopping: Promise<void> | undefined;
+  /** Records in batches being handled now. The consumer fetches again only when they are done. */
+  private inFlight = 0;
   private failure: Error | undefined;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   /** Resolves when the engine has stopped; rejects with the reason if it stopped on an error. */
@@ -50,7 +52,17 @@ export class Engine {
       task = new PartitionTask({ ...this.ctx, fail: (error) => this.fail(error) }, batch);
       this.tasks.set(batch.partition, task);
     }
-    const result = await task.handle(batch, control);
+    const inFlight = this.ctx.metrics;
+    this.inFlight += batch.records.length;
+    inFlight.inFlightRecords.set(this.inFlight);
+    inFlight.peakInFlight = Math.max(inFlight.peakInFlight, this.inFlight);
+    let result: Awaited<ReturnType<PartitionTask['handle']>>;
+    try {
+      result = await task.handle(batch, control);
+    } finally {
+      this.inFlight -= batch.records.length;
+      inFlight.inFlightRecords.set(this.inFlight);
+    }
     if (result === 'fenced') {
       this.tasks.delete(batch.partition);
       this.fenced.add(batch.partition);

@@ -42,6 +42,13 @@ export class EngineMetrics {
     registers: [this.registry],
   });
   readonly rebalances = new Counter({ name: 'exactly_rebalances_total', help: 'Group assignments received', registers: [this.registry] });
+  readonly inFlightRecords = new Gauge({
+    name: 'exactly_in_flight_records',
+    help: 'Input records fetched and not yet committed (bounded by the fetch size: the backpressure)',
+    registers: [this.registry],
+  });
+  /** Highest in-flight count seen, for tests and sizing. */
+  peakInFlight = 0;
   readonly assignedPartitions = new Gauge({ name: 'exactly_assigned_partitions', help: 'Input partitions owned now', registers: [this.registry] });
 
   /** Plain numbers for the progress line and for tests. */
@@ -54,6 +61,7 @@ export class EngineMetrics {
       transactionsCommitted: await total(this.transactionsCommitted),
       transactionsAborted: await total(this.transactionsAborted),
       lag: await total(this.lag),
+      peakInFlightRecords: this.peakInFlight,
     };
   }
 }
@@ -65,4 +73,6 @@ export interface MetricsSnapshot {
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
   readonly lag: number;
+  /** Most input records held at once (fetched, not yet committed) since start. */
+  readonly peakInFlightRecords: number;
 }

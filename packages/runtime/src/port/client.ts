@@ -24,6 +24,8 @@ export interface ConsumerOptions {
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytesPerPartition: number;
+  /** Most bytes one fetch brings, over all partitions: with the wait for batches in hand, the memory bound. */
+  readonly maxBytes: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   /** How many partitions' batches may be handled at once. */

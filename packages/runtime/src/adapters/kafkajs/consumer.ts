@@ -16,6 +16,7 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
     minBytes: options.minBytes,
     maxWaitTimeInMs: options.maxWaitMs,
     maxBytesPerPartition: options.maxBytesPerPartition,
+    maxBytes: options.maxBytes,
     readUncommitted: false, // read_committed: never see another transaction's aborted or open records
     allowAutoTopicCreation: false,
     retry: {
