@@ -15,6 +15,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     globalSetup: ['./packages/testkit/test/global-setup.ts'],
+    setupFiles: ['./packages/testkit/test/setup-file.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The JSON report is what .ci/run reads for its summary line.

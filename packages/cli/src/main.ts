@@ -1,4 +1,4 @@
-import { quietKafkaJsWarnings } from './warnings.js';
+import { quietKafkaJsWarnings } from '@exactly/runtime';
 
 const USAGE = `exactly: exactly-once stream processing on Apache Kafka
 

@@ -5,3 +5,4 @@ export { MissingTopicsError, ProcessorStoppedError } from './errors.js';
 export { ClientError } from './port/errors.js';
 export type { ErrorKind } from './port/errors.js';
 export type { MetricsSnapshot } from './observability/metrics.js';
+export { quietKafkaJsWarnings } from './adapters/kafkajs/warnings.js';

@@ -56,4 +56,26 @@ describe('processor processes killed on a real broker (read_committed verificati
     // The kills left aborted transactions in the log that no read_committed reader saw.
     console.log(`[kill test] ${kills} kills, aborted records in log: ${verdict.outputs.map((o) => o.abortedInLog).join(', ')}`);
   });
+
+  it('SIGTERM stops gracefully with exit 0; a second SIGTERM exits at once', async () => {
+    const topics = await freshTopics(brokers, 'signals', 1);
+    await generateRecords({ brokers, topic: topics.input, count: 2000 });
+    // 20 ms a record: a graceful stop has to wait for the open transaction of up to 500 records (10 s).
+    const slow = { args: [...fast, '--max-batch', '500'], env: { EXACTLY_TEST_SLOW_MS: '20' } };
+
+    const graceful = spawnFanOut(brokers, topics, slow);
+    await waitUntil(() => graceful.output().includes('"msg":"partition task opened"'), 'processing', 30_000);
+    graceful.child.kill('SIGTERM');
+    expect(await graceful.exited).toBe(0);
+    expect(graceful.output()).toContain('"msg":"processor stopped"');
+
+    const impatient = spawnFanOut(brokers, topics, slow);
+    await waitUntil(() => impatient.output().includes('"msg":"partition task opened"'), 'processing', 30_000);
+    impatient.child.kill('SIGTERM');
+    await waitUntil(() => impatient.output().includes('SIGTERM: stopping'), 'the first signal to be seen', 10_000);
+    const secondAt = Date.now();
+    impatient.child.kill('SIGTERM');
+    expect(await impatient.exited).toBe(130);
+    expect(Date.now() - secondAt).toBeLessThan(5000); // did not wait for the 10 s transaction
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { createTopics, readTopic, testClient, uniqueTopic } from '../src/index.js';
+import { createTopics, readTopic, testClient, uniqueTopic, waitUntil } from '../src/index.js';
 
 // The broker itself, before any Exactly code: the transactional behaviour the runtime builds on.
 const brokers = inject('kafkaBrokers');
@@ -21,7 +21,7 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
     await tx.commit();
     await producer.disconnect();
 
-    const values = (await readTopic(brokers, topic)).map((r) => r.value?.toString()).sort();
+    const values = (await readTopic(brokers, topic, { minRecords: 3 })).map((r) => r.value?.toString()).sort();
     expect(values).toEqual(['a', 'b', 'c']);
   });
 
@@ -37,8 +37,8 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
     await committed.commit();
     await producer.disconnect();
 
-    const readCommitted = (await readTopic(brokers, topic)).map((r) => r.value?.toString());
-    const readUncommitted = (await readTopic(brokers, topic, { isolation: 'read_uncommitted' })).map((r) =>
+    const readCommitted = (await readTopic(brokers, topic, { minRecords: 1 })).map((r) => r.value?.toString());
+    const readUncommitted = (await readTopic(brokers, topic, { isolation: 'read_uncommitted', minRecords: 3 })).map((r) =>
       r.value?.toString(),
     );
     expect(readCommitted).toEqual(['kept']);
@@ -48,31 +48,35 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
   it('sendOffsets moves the group offset only when the transaction commits', async () => {
     const topic = uniqueTopic('offsets');
     const groupId = `group-${randomUUID()}`;
-    await createTopics(brokers, [topic]);
+    await createTopics(brokers, [{ name: topic, partitions: 2 }]);
     const admin = testClient(brokers).admin();
     await admin.connect();
-    const committedOffset = async () => {
+    const committedOffset = async (partition: number) => {
       const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return entry?.partitions.find((p) => p.partition === 0)?.offset;
+      return entry?.partitions.find((p) => p.partition === partition)?.offset;
     };
+    const offsets = (partition: number, offset: string) => ({
+      consumerGroupId: groupId,
+      topics: [{ topic, partitions: [{ partition, offset }] }],
+    });
     try {
       const producer = await transactionalProducer();
       const aborted = await producer.transaction();
-      await aborted.sendOffsets({
-        consumerGroupId: groupId,
-        topics: [{ topic, partitions: [{ partition: 0, offset: '5' }] }],
-      });
+      await aborted.sendOffsets(offsets(0, '5'));
       await aborted.abort();
-      expect(await committedOffset()).toBe('-1');
+      // A later committed transaction: once its offset is visible, the abort before it has been applied too.
+      const marker = await producer.transaction();
+      await marker.sendOffsets(offsets(1, '3'));
+      await marker.commit();
+      await waitUntil(async () => (await committedOffset(1)) === '3', 'the later commit to be applied', 10_000);
+      expect(await committedOffset(0)).toBe('-1');
 
       const committed = await producer.transaction();
-      await committed.sendOffsets({
-        consumerGroupId: groupId,
-        topics: [{ topic, partitions: [{ partition: 0, offset: '7' }] }],
-      });
+      await committed.sendOffsets(offsets(0, '7'));
       await committed.commit();
       await producer.disconnect();
-      expect(await committedOffset()).toBe('7');
+      await waitUntil(async () => (await committedOffset(0)) !== '-1', 'the commit to be applied', 10_000);
+      expect(await committedOffset(0)).toBe('7');
     } finally {
       await admin.disconnect();
     }
@@ -92,6 +96,6 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
     await expect(zombieTx.commit()).rejects.toThrow(/fenced|epoch|ProducerFenced|INVALID_PRODUCER_EPOCH/i);
     await Promise.allSettled([zombie.disconnect(), successor.disconnect()]);
 
-    expect((await readTopic(brokers, topic)).map((r) => r.value?.toString())).toEqual(['successor']);
+    expect((await readTopic(brokers, topic, { minRecords: 1 })).map((r) => r.value?.toString())).toEqual(['successor']);
   });
 });

@@ -33,8 +33,8 @@ export async function demoCommand(_args: string[]): Promise<number> {
   say('Transaction 2: wrote 1 record and ABORTED.');
   await producer.disconnect();
 
-  const visible = await readTopic(brokers, topic, { isolation: 'read_committed' });
-  const inLog = await readTopic(brokers, topic, { isolation: 'read_uncommitted' });
+  const visible = await readTopic(brokers, topic, { isolation: 'read_committed', minRecords: committed.length });
+  const inLog = await readTopic(brokers, topic, { isolation: 'read_uncommitted', minRecords: committed.length + 1 });
   say(
     `A read_committed reader sees ${visible.length} records: ${visible
       .map((r) => r.key?.toString())

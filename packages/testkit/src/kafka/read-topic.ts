@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { testClient } from './client.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -16,16 +17,30 @@ export interface ReadRecord {
 export interface ReadTopicOptions {
   readonly isolation?: IsolationLevel;
   readonly timeoutMs?: number;
+  /**
+   * Read again until at least this many records are visible (within `timeoutMs`). For a reader that runs
+   * right after its own commit: the broker answers a commit before it writes the commit markers, so for a few
+   * milliseconds the last stable offset (the end a read_committed reader sees) may not include it yet.
+   */
+  readonly minRecords?: number;
 }
 
 /**
- * Reads a whole topic, from the start to the end offsets it has when the call begins, with its own consumer
- * (a fresh group that never commits). With `read_committed` (the default) it sees only committed records.
- * Call it when writers are quiet: a read_committed reader cannot pass a transaction that is still open.
+ * Reads a whole topic, from the start to its end when the call begins, with its own consumer (a fresh group
+ * that never commits). With `read_committed` (the default) it sees only committed records, and "the end" is
+ * the last stable offset: records of a transaction still open (or whose markers are still being written) are
+ * beyond it. Call it when writers are quiet, or pass `minRecords`.
  */
 export async function readTopic(brokers: string, topic: string, options: ReadTopicOptions = {}): Promise<ReadRecord[]> {
-  const isolation = options.isolation ?? 'read_committed';
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const records = await readOnce(brokers, topic, options.isolation ?? 'read_committed', deadline - Date.now());
+    if (records.length >= (options.minRecords ?? 0) || Date.now() >= deadline) return records;
+    await delay(50);
+  }
+}
+
+async function readOnce(brokers: string, topic: string, isolation: IsolationLevel, timeoutMs: number): Promise<ReadRecord[]> {
   const kafka = testClient(brokers, 'exactly-reader');
   const admin = kafka.admin();
   await admin.connect();

@@ -3,6 +3,7 @@ import type { ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
 import { type AdapterLogLevel, reweigh } from './logs.js';
+import { quietKafkaJsWarnings } from './warnings.js';
 import { kafkaJsProducer } from './producer.js';
 
 export interface KafkaJsAdapterOptions {
@@ -14,6 +15,7 @@ export interface KafkaJsAdapterOptions {
 
 /** The KafkaJS adapter: KIP-447 is not available, so the engine runs one producer per input partition. */
 export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
+  quietKafkaJsWarnings();
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
