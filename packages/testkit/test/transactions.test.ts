@@ -66,12 +66,14 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
       await aborted.abort();
       // A later committed transaction: once its offset is visible, the abort before it has been applied too.
       const marker = await producer.transaction();
+      await marker.send({ topic, messages: [{ value: 'marker' }] }); // KafkaJS retries this one past CONCURRENT_TRANSACTIONS
       await marker.sendOffsets(offsets(1, '3'));
       await marker.commit();
       await waitUntil(async () => (await committedOffset(1)) === '3', 'the later commit to be applied', 10_000);
       expect(await committedOffset(0)).toBe('-1');
 
       const committed = await producer.transaction();
+      await committed.send({ topic, messages: [{ value: 'with-offsets' }] });
       await committed.sendOffsets(offsets(0, '7'));
       await committed.commit();
       await producer.disconnect();

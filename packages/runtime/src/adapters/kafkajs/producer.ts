@@ -1,6 +1,8 @@
 import type { EncodedRecord } from '@exactly/core';
 import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ClientError } from '../../port/errors.js';
 import { guard } from './guard.js';
 
 export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): TransactionalProducerPort {
@@ -11,6 +13,10 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     maxInFlightRequests: 1,
     // The Java client's murmur2 partitioner: a key lands on the same partition whichever client wrote it.
     createPartitioner: Partitioners.DefaultPartitioner,
+    // The next transaction starts right after a commit, while the broker still writes its markers, and meets
+    // CONCURRENT_TRANSACTIONS. KafkaJS retries that inside send(); a short first back-off (the Java client's is
+    // ~20 ms) keeps it from costing a tenth of a second per transaction.
+    retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 10 },
   });
   return {
     // KafkaJS sends InitProducerId on connect for a transactional producer: this is the fencing step.
@@ -32,11 +38,26 @@ function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): 
         await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk) }));
       }
     },
+    // KafkaJS does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (a transaction with no outputs meets it
+    // first); the call is idempotent, so it is retried here.
     sendOffsets: (groupId, { topic, partition }, offset) =>
-      guard(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] })),
+      retryWhileConcurrent(() =>
+        transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
+      ),
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
+}
+
+async function retryWhileConcurrent(call: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await guard(call);
+    } catch (error) {
+      if (!(error instanceof ClientError) || error.code !== 'CONCURRENT_TRANSACTIONS' || attempt >= 20) throw error;
+      await delay(Math.min(100, 5 * 2 ** attempt));
+    }
+  }
 }
 
 function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {
