@@ -1,8 +1,24 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { testClient } from './client.js';
 
-/** Records between the group's committed offsets and the end of `topic`, summed over partitions. */
+/**
+ * Records between the group's committed offsets and the end of `topic`, summed over partitions. Retries
+ * the broker's passing errors (a coordinator still loading after a start) for up to 15 s.
+ */
 export async function groupLag(brokers: string, groupId: string, topic: string): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await groupLagOnce(brokers, groupId, topic);
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || Date.now() > deadline) throw error;
+      await delay(200);
+    }
+  }
+}
+
+async function groupLagOnce(brokers: string, groupId: string, topic: string): Promise<number> {
   const admin = testClient(brokers, 'exactly-lag').admin();
   await admin.connect();
   try {

@@ -59,6 +59,7 @@ async function readOnce(brokers: string, topic: string, isolation: IsolationLeve
     groupId: `exactly-reader-${randomUUID()}`,
     readUncommitted: isolation === 'read_uncommitted',
     maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: 16 * 1024 * 1024,
   });
   const positions = new Map<number, bigint>();
   const caughtUp = () => [...ends].every(([partition, end]) => (positions.get(partition) ?? -1n) >= end);

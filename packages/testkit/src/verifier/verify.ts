@@ -1,4 +1,5 @@
 import { readTopic, type ReadRecord } from '../kafka/read-topic.js';
+import { type ScannedRecord, scanTransactions } from './transaction-scan.js';
 
 const SOURCE_TOPIC = 'exactly.source.topic';
 const SOURCE_PARTITION = 'exactly.source.partition';
@@ -24,8 +25,14 @@ export interface OutputVerdict {
   readonly orphans: number;
   /** Pairs of outputs in one output partition whose inputs (same input partition) came in the other order. */
   readonly orderViolations: number;
-  /** Records in the log that a read_committed reader does not see (aborted transactions). */
+  /** Records of aborted transactions in the log (found from the markers, not from any reader's filtering). */
   readonly abortedInLog: number;
+  /** Records of aborted transactions that the read_committed reader returned: must be 0. */
+  readonly abortedRead: number;
+  /** Committed (or non-transactional) records that the read_committed reader did not return: must be 0. */
+  readonly committedUnread: number;
+  /** Transactional records whose marker the scan did not see; judged by the committed view. */
+  readonly unresolved: number;
   /** A few examples of each problem, for a person to look at. */
   readonly examples: readonly string[];
 }
@@ -38,26 +45,37 @@ export interface Verdict {
   readonly duplicated: number;
   readonly orphans: number;
   readonly orderViolations: number;
+  readonly abortedRead: number;
 }
 
 /**
  * Checks a finished run from the topics alone: every committed input appears exactly `expectPerInput` times in
- * every output topic (found by the `exactly.source.*` provenance headers), nothing cites an unknown input, and
- * per input partition the outputs keep input order. Reads read_committed, with its own consumer.
+ * every output topic (found by the `exactly.source.*` provenance headers), nothing cites an unknown input, per
+ * input partition the outputs keep input order, and the read_committed view holds no record of an aborted
+ * transaction and every committed one (cross-checked against a read_uncommitted scan of the markers).
+ * Call it when the pipeline is drained: a read_committed reader stops at a transaction still open.
  */
 export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict> {
   const expected = options.expectPerInput ?? 1;
   const read = (topic: string, isolation: 'read_committed' | 'read_uncommitted') =>
     readTopic(options.brokers, topic, { isolation, timeoutMs: options.timeoutMs ?? 120_000 });
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const inputs = await read(options.input, 'read_committed');
   const inputIds = new Set(inputs.map((r) => `${r.partition}:${r.offset}`));
-  const verdicts: OutputVerdict[] = [];
-  for (const topic of options.outputs) {
-    const records = await read(topic, 'read_committed');
-    const inLog = await read(topic, 'read_uncommitted');
-    verdicts.push(checkOutput(topic, records, inLog.length, options.input, inputIds, expected));
-  }
-  const sum = (key: 'missing' | 'duplicated' | 'orphans' | 'orderViolations') =>
+  // Topics are read side by side: each has its own consumers.
+  const verdicts = await Promise.all(
+    options.outputs.map(async (topic) => {
+      const [records, scanned] = await Promise.all([
+        read(topic, 'read_committed'),
+        scanTransactions(options.brokers, topic, timeoutMs),
+      ]);
+      return {
+        ...checkOutput(topic, records, options.input, inputIds, expected),
+        ...compareWithLog(records, scanned),
+      };
+    }),
+  );
+  const sum = (key: 'missing' | 'duplicated' | 'orphans' | 'orderViolations' | 'abortedRead' | 'committedUnread') =>
     verdicts.reduce((total, v) => total + v[key], 0);
   const verdict = {
     inputs: inputs.length,
@@ -66,18 +84,40 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
     duplicated: sum('duplicated'),
     orphans: sum('orphans'),
     orderViolations: sum('orderViolations'),
+    abortedRead: sum('abortedRead'),
   };
-  return { ok: verdict.missing + verdict.duplicated + verdict.orphans + verdict.orderViolations === 0, ...verdict };
+  const problems =
+    verdict.missing + verdict.duplicated + verdict.orphans + verdict.orderViolations + verdict.abortedRead + sum('committedUnread');
+  return { ok: problems === 0, ...verdict };
 }
+
+/** Checks the read_committed view against the fate of every record, as the log's own markers tell it. */
+function compareWithLog(records: readonly ReadRecord[], scanned: readonly ScannedRecord[]) {
+  const read = new Set(records.map((r) => `${r.partition}:${r.offset}`));
+  let abortedInLog = 0;
+  let abortedRead = 0;
+  let committedUnread = 0;
+  let unresolved = 0;
+  for (const record of scanned) {
+    const id = `${record.partition}:${record.offset}`;
+    if (record.fate === 'aborted') {
+      abortedInLog += 1;
+      if (read.has(id)) abortedRead += 1;
+    } else if (record.fate === 'unresolved') unresolved += 1;
+    else if (!read.has(id)) committedUnread += 1;
+  }
+  return { abortedInLog, abortedRead, committedUnread, unresolved };
+}
+
+type ProvenanceVerdict = Omit<OutputVerdict, 'abortedInLog' | 'abortedRead' | 'committedUnread' | 'unresolved'>;
 
 function checkOutput(
   topic: string,
   records: readonly ReadRecord[],
-  inLog: number,
   inputTopic: string,
   inputIds: ReadonlySet<string>,
   expected: number,
-): OutputVerdict {
+): ProvenanceVerdict {
   const examples: string[] = [];
   const note = (line: string) => examples.length < 10 && examples.push(line);
   const counts = new Map<string, number>();
@@ -117,5 +157,5 @@ function checkOutput(
       note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
     }
   }
-  return { topic, records: records.length, missing, duplicated, orphans, orderViolations, abortedInLog: inLog - records.length, examples };
+  return { topic, records: records.length, missing, duplicated, orphans, orderViolations, examples };
 }
