@@ -16,6 +16,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };

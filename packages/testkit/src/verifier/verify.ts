@@ -92,7 +92,7 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
 }
 
 /** Checks the read_committed view against the fate of every record, as the log's own markers tell it. */
-function compareWithLog(records: readonly ReadRecord[], scanned: readonly ScannedRecord[]) {
+export function compareWithLog(records: ReadonlyArray<Pick<ReadRecord, 'partition' | 'offset'>>, scanned: readonly ScannedRecord[]) {
   const read = new Set(records.map((r) => `${r.partition}:${r.offset}`));
   let abortedInLog = 0;
   let abortedRead = 0;
