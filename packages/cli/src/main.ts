@@ -7,6 +7,7 @@ Usage:
                              [--create-topics] [--metrics-port port]
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
   exactly kafka start|stop|status      a local Kafka broker for development
+  exactly chaos [--records n] [--kills n] [--zombies n] [--broker-kills n] [--seed n]
   exactly demo                         what \`pnpm start\` runs
 
 Brokers default to $KAFKA_BROKERS, then the broker started by \`exactly kafka start\`.
@@ -17,6 +18,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  chaos: async () => (await import('./commands/chaos.js')).chaosCommand,
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
 };

@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${packageRoot}dist/bin.js`;
+const copier = `${packageRoot}chaos/copier.ts`;
+
+export interface InstanceSettings {
+  readonly brokers: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly sessionTimeoutMs: number;
+  readonly logFile: string;
+}
+
+/** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
+export class Instance {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private readonly log: WriteStream;
+
+  constructor(private readonly settings: InstanceSettings) {
+    this.log = createWriteStream(settings.logFile, { flags: 'a' });
+  }
+
+  start(): void {
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'run',
+        copier,
+        '--brokers',
+        this.settings.brokers,
+        '--provenance',
+        '--session-timeout',
+        String(this.settings.sessionTimeoutMs),
+        '--transaction-timeout',
+        '10000',
+        '--log-level',
+        'warn',
+      ],
+      { env: { ...process.env, ...this.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.child = child;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
+  }
+
+  /** SIGKILL, then wait until the process is gone. */
+  async kill(): Promise<void> {
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM (graceful: finish or abort the open transaction), then wait. */
+  async stop(): Promise<void> {
+    this.signal('SIGCONT');
+    this.signal('SIGTERM');
+    await this.exited;
+  }
+
+  close(): void {
+    this.log.end();
+  }
+}

@@ -1,0 +1,48 @@
+import type { ChaosReport } from './run-chaos.js';
+
+/** docs/reliability.md, from a chaos report: the table a reader checks first, then how to reproduce it. */
+export function reliabilityDoc(report: ChaosReport, command: string): string {
+  const v = report.verdict;
+  const rows: Array<[string, string | number]> = [
+    ['records fed (unique ids)', report.records],
+    ['input records read back', v.inputs],
+    ['input partitions / processor instances', `${report.partitions} / ${report.instances}`],
+    ['processor SIGKILLs (then restarted)', report.events.kill],
+    ['zombies (SIGSTOP past the session timeout, then SIGCONT)', report.events.zombie],
+    ['broker kill -9 (then restarted)', report.events['broker-kill']],
+    ['clean restarts (SIGTERM)', report.events.restart],
+    ['records of aborted transactions in the output logs', report.abortedInLog],
+    ['**duplicates**', v.duplicated],
+    ['**missing**', v.missing],
+    ['**aborted records read by read_committed**', v.abortedRead],
+    ['**per-partition order violations**', v.orderViolations],
+    ['outputs citing no input', v.orphans],
+    ['verdict', v.ok ? 'PASS' : 'FAIL'],
+    ['wall time', `${report.seconds} s`],
+  ];
+  return `# Reliability: chaos runs
+
+\`pnpm chaos\` feeds records with unique ids over several partitions while processor instances (separate OS
+processes running \`exactly run\`) are SIGKILLed and restarted, SIGSTOPped past their session timeout and
+resumed (zombies), restarted cleanly, and the broker is killed with SIGKILL and restarted. Each processor fans
+every input out to two topics. When the events are over and the pipeline has drained, the verifier reads the
+topics: every input must appear exactly once on each output topic, in input order per partition, and the
+read_committed view must hold no record of an aborted transaction (checked against the transaction markers
+in the log itself). Modelled on Apache Kafka's own transactions system test.
+
+## Latest run
+
+Command: \`${command}\` (seed ${report.seed}; the same seed gives the same schedule of events)
+
+| | |
+|---|---|
+${rows.map(([k, val]) => `| ${k} | ${val} |`).join('\n')}
+
+## Profiles
+
+| profile | command | where |
+|---|---|---|
+| CI | \`pnpm chaos --records 50000 --kills 20 --zombies 3 --broker-kills 2\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
+| full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --write-docs docs/reliability.md\` | run by hand; its result belongs in the table above |
+`;
+}

@@ -1,0 +1,167 @@
+import {
+  createTopics,
+  groupLag,
+  startKafka,
+  testClient,
+  type Verdict,
+  verifyExactlyOnce,
+  waitForGroupCaughtUp,
+} from '@exactly/testkit';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Instance } from './instances.js';
+import { type ChaosEvent, schedule, seededRandom } from './random.js';
+
+export interface ChaosOptions {
+  readonly records: number;
+  readonly partitions: number;
+  readonly instances: number;
+  readonly kills: number;
+  readonly zombies: number;
+  readonly brokerKills: number;
+  /** Clean restarts (SIGTERM, then start again). */
+  readonly restarts: number;
+  readonly seed: number;
+  /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
+  readonly sessionTimeoutMs?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  readonly seed: number;
+  readonly records: number;
+  readonly partitions: number;
+  readonly instances: number;
+  readonly events: Readonly<Record<ChaosEvent, number>>;
+  readonly seconds: number;
+  readonly abortedInLog: number;
+  readonly verdict: Verdict;
+  readonly logs: string;
+}
+
+/**
+ * Feeds records with unique ids while processors are SIGKILLed, SIGSTOPped past their session timeout (then
+ * resumed), restarted cleanly, and the broker is killed with SIGKILL and restarted; then drains and verifies.
+ * Modelled on Apache Kafka's transactions system test. Everything it starts, it stops.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const random = seededRandom(options.seed);
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 6000;
+  const started = Date.now();
+  const logs = await mkdtemp(join(tmpdir(), 'exactly-chaos-'));
+  const kafka = await startKafka({ localOnly: true });
+  const broker = kafka.local;
+  if (!broker) throw new Error('chaos needs a local broker it can kill');
+  const name = `chaos-${options.seed}-${Date.now().toString(36)}`;
+  const topics = { input: `${name}.in`, left: `${name}.left`, right: `${name}.right` };
+  const instances: Instance[] = [];
+  const done = { kill: 0, zombie: 0, 'broker-kill': 0, restart: 0 };
+  let fed = 0;
+  try {
+    await createTopics(
+      kafka.brokers,
+      [topics.input, topics.left, topics.right, `${name}.dlq`].map((t) => ({ name: t, partitions: options.partitions })),
+    );
+    for (let i = 0; i < options.instances; i++) {
+      const instance = new Instance({
+        brokers: kafka.brokers,
+        sessionTimeoutMs,
+        logFile: join(logs, `instance-${i}.log`),
+        env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
+      });
+      instance.start();
+      instances.push(instance);
+    }
+    const plan = schedule(random, { kill: options.kills, zombie: options.zombies, 'broker-kill': options.brokerKills, restart: options.restarts });
+    // Feed over about as long as the events take, so every event meets records in flight.
+    const expectedMs = plan.reduce((ms, step) => ms + step.pauseMs, 0) + options.zombies * (sessionTimeoutMs + 2000) + options.brokerKills * 4000;
+    const feeding = feed(kafka.brokers, topics.input, options.records, expectedMs, (n) => (fed = n));
+    const progress = setInterval(() => {
+      void groupLag(kafka.brokers, name, topics.input).then(
+        (lag) => log(`fed ${fed}/${options.records}, lag ${lag}, events ${JSON.stringify(done)} (${Math.round((Date.now() - started) / 1000)} s)`),
+        () => {},
+      );
+    }, 5000);
+    try {
+      for (const { event, pauseMs } of plan) {
+        await delay(pauseMs);
+        const instance = instances[Math.floor(random() * instances.length)] as Instance;
+        switch (event) {
+          case 'kill':
+            await instance.kill();
+            instance.start();
+            break;
+          case 'restart':
+            await instance.stop();
+            instance.start();
+            break;
+          case 'zombie':
+            instance.signal('SIGSTOP');
+            await delay(sessionTimeoutMs + 2000);
+            instance.signal('SIGCONT');
+            break;
+          case 'broker-kill':
+            await broker.kill();
+            await delay(500 + Math.floor(random() * 1500));
+            await broker.start();
+            break;
+        }
+        done[event] += 1;
+      }
+      await feeding;
+      log(`all ${done.kill + done.zombie + done['broker-kill'] + done.restart} events done; draining`);
+      await waitForGroupCaughtUp(kafka.brokers, name, topics.input, 300_000);
+    } finally {
+      clearInterval(progress);
+    }
+    await Promise.all(instances.map((i) => i.stop()));
+    log('drained; verifying');
+    const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs: [topics.left, topics.right] });
+    return {
+      seed: options.seed,
+      records: fed,
+      partitions: options.partitions,
+      instances: options.instances,
+      events: done,
+      seconds: Math.round((Date.now() - started) / 1000),
+      abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
+      verdict,
+      logs,
+    };
+  } finally {
+    await Promise.all(instances.map((i) => i.kill()));
+    for (const instance of instances) instance.close();
+    await kafka.stop();
+  }
+}
+
+/** Writes `count` records `{ id }` over about `durationMs`, riding out broker restarts. */
+async function feed(brokers: string, topic: string, count: number, durationMs: number, progress: (fed: number) => void): Promise<void> {
+  const producer = testClient(brokers, 'exactly-chaos-feeder').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const chunk = 500;
+  // Aim at 60% of the events' time: sends stall while the broker is down, and the feed should not trail them.
+  const pauseMs = Math.max(0, (0.6 * durationMs) / Math.ceil(count / chunk) - 5);
+  try {
+    for (let first = 0; first < count; first += chunk) {
+      const messages = [];
+      for (let id = first; id < Math.min(first + chunk, count); id++) messages.push({ key: `key-${id}`, value: JSON.stringify({ id }) });
+      for (;;) {
+        try {
+          await producer.send({ topic, messages });
+          break;
+        } catch {
+          await delay(500); // the broker is being restarted: try the same chunk again
+        }
+      }
+      progress(Math.min(first + chunk, count));
+      await delay(pauseMs);
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+}

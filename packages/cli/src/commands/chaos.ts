@@ -1,0 +1,55 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
+import { reliabilityDoc } from '../chaos/reliability-doc.js';
+
+const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
+                     [--broker-kills 2] [--restarts 2] [--seed n] [--report file.json] [--write-docs docs/reliability.md]`;
+
+/** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
+export async function chaosCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      records: { type: 'string', default: '50000' },
+      partitions: { type: 'string', default: '6' },
+      instances: { type: 'string', default: '3' },
+      kills: { type: 'string', default: '20' },
+      zombies: { type: 'string', default: '3' },
+      'broker-kills': { type: 'string', default: '2' },
+      restarts: { type: 'string', default: '2' },
+      seed: { type: 'string' },
+      report: { type: 'string' },
+      'write-docs': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const int = (flag: string, value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number, got '${value}'`);
+    return n;
+  };
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : int('seed', values.seed);
+  const options = {
+    records: int('records', values.records),
+    partitions: int('partitions', values.partitions),
+    instances: int('instances', values.instances),
+    kills: int('kills', values.kills),
+    zombies: int('zombies', values.zombies),
+    brokerKills: int('broker-kills', values['broker-kills']),
+    restarts: int('restarts', values.restarts),
+    seed,
+  };
+  process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
+  const report: ChaosReport = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
+  const json = JSON.stringify(report, null, 2);
+  process.stdout.write(`${json}\n`);
+  if (values.report) await writeFile(values.report, `${json}\n`);
+  const command = `pnpm chaos ${args.filter((a) => !a.startsWith('--write-docs') && a !== values['write-docs']).join(' ')}`.trim();
+  if (values['write-docs']) await writeFile(values['write-docs'], reliabilityDoc(report, command));
+  return report.verdict.ok ? 0 : 1;
+}
