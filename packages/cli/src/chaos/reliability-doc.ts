@@ -18,7 +18,7 @@ export function reliabilityDoc(report: ChaosReport, command: string): string {
     ['**per-partition order violations**', v.orderViolations],
     ['outputs citing no input', v.orphans],
     ['verdict', v.ok ? 'PASS' : 'FAIL'],
-    ['wall time', `${report.seconds} s`],
+    ['wall time (verification)', `${report.seconds} s (${report.verifySeconds.toFixed(1)} s)`],
   ];
   return `# Reliability: chaos runs
 

@@ -38,6 +38,8 @@ export interface ChaosReport {
   readonly events: Readonly<Record<ChaosEvent, number>>;
   readonly seconds: number;
   readonly abortedInLog: number;
+  /** How long the verifier took to read and check every topic. */
+  readonly verifySeconds: number;
   readonly verdict: Verdict;
   readonly logs: string;
 }
@@ -120,7 +122,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     await Promise.all(instances.map((i) => i.stop()));
     log('drained; verifying');
+    const verifyStarted = Date.now();
     const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs: [topics.left, topics.right] });
+    const verifySeconds = (Date.now() - verifyStarted) / 1000;
     return {
       seed: options.seed,
       records: fed,
@@ -129,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       events: done,
       seconds: Math.round((Date.now() - started) / 1000),
       abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
+      verifySeconds,
       verdict,
       logs,
     };
