@@ -1,7 +1,7 @@
-import type { Processor } from '@exactly/core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Processor } from '@exactly/core';
 
 /** Imports a processor module (TypeScript or JavaScript) and returns its default (or `processor`) export. */
 export async function loadProcessor(file: string): Promise<Processor> {
@@ -21,5 +21,10 @@ export async function loadProcessor(file: string): Promise<Processor> {
 function isProcessor(value: unknown): value is Processor {
   if (!value || typeof value !== 'object') return false;
   const p = value as Partial<Processor>;
-  return typeof p.id === 'string' && typeof p.handle === 'function' && typeof p.input === 'object' && typeof p.deadLetter === 'string';
+  return (
+    typeof p.id === 'string' &&
+    typeof p.handle === 'function' &&
+    typeof p.input === 'object' &&
+    typeof p.deadLetter === 'string'
+  );
 }

@@ -20,7 +20,14 @@ describe('chaos: processors killed, stopped and restarted, the broker killed, wh
     console.log(`[chaos seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`);
     expect(report.events).toEqual({ kill: 20, zombie: 3, 'broker-kill': 2, restart: 2 });
     expect(verdict.inputs).toBeGreaterThanOrEqual(50_000); // a resend after a broker kill may add an input
-    expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0, orphans: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      missing: 0,
+      duplicated: 0,
+      abortedRead: 0,
+      orderViolations: 0,
+      orphans: 0,
+    });
     expect(verdict.outputs.map((o) => o.committedUnread)).toEqual([0, 0]);
   }, 600_000);
 });

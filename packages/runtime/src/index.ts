@@ -1,8 +1,8 @@
-export { run } from './run.js';
-export type { RunningProcessor } from './run.js';
-export type { RunOptions } from './options.js';
-export { MissingTopicsError, ProcessorStoppedError } from './errors.js';
-export { ClientError } from './port/errors.js';
-export type { ErrorKind } from './port/errors.js';
-export type { MetricsSnapshot } from './observability/metrics.js';
 export { quietKafkaJsWarnings } from './adapters/kafkajs/warnings.js';
+export { MissingTopicsError, ProcessorStoppedError } from './errors.js';
+export type { MetricsSnapshot } from './observability/metrics.js';
+export type { RunOptions } from './options.js';
+export type { ErrorKind } from './port/errors.js';
+export { ClientError } from './port/errors.js';
+export type { RunningProcessor } from './run.js';
+export { run } from './run.js';

@@ -1,5 +1,5 @@
-import { ExactlyConfigError } from '@exactly/core';
 import { hostname } from 'node:os';
+import { ExactlyConfigError } from '@exactly/core';
 import type { ResolvedOptions, RunOptions } from './options.js';
 
 export function resolveOptions(options: RunOptions): ResolvedOptions {
@@ -9,11 +9,13 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
   if (brokers.length === 0) throw new ExactlyConfigError('brokers', 'at least one broker (host:port) is required');
   const positive = (field: keyof RunOptions, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    if (!Number.isFinite(value) || value <= 0) throw new ExactlyConfigError(field, `must be a positive number, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new ExactlyConfigError(field, `must be a positive number, got ${value}`);
     return value;
   };
   const client = options.client ?? 'kafkajs';
-  if (client !== 'kafkajs') throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs)`);
+  if (client !== 'kafkajs')
+    throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs)`);
   return {
     brokers,
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),

@@ -1,11 +1,13 @@
-import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
 import type { Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
 import { kafkaJsAdapter } from './adapters/kafkajs/index.js';
 import { Engine } from './engine/engine.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { RunOptions } from './options.js';
+import { ClientError } from './port/errors.js';
 import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
 
@@ -18,6 +20,23 @@ export interface RunningProcessor {
   metrics(): Promise<MetricsSnapshot>;
   /** The Prometheus registry (what `/metrics` serves). */
   readonly registry: EngineMetrics['registry'];
+}
+
+/** How long start-up waits for a broker that is away (restarting, or not up yet) before it gives up. */
+const STARTUP_PATIENCE_MS = 60_000;
+
+/** Runs a start-up step again while it fails with a retriable client error, for up to STARTUP_PATIENCE_MS. */
+async function retryWhileRetriable<T>(step: () => Promise<T>, log: Logger): Promise<T> {
+  const deadline = Date.now() + STARTUP_PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof ClientError) || error.kind !== 'retriable' || Date.now() > deadline) throw error;
+      log.warn({ code: error.code, error: error.message, attempt }, 'Kafka not reachable yet; retrying start-up');
+      await delay(Math.min(5000, 250 * attempt));
+    }
+  }
 }
 
 /** Bytes per produce request: below the broker's default message.max.bytes (1 MiB) with room for framing. */
@@ -46,7 +65,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
   const admin = adapter.admin();
   let partitions: number;
   try {
-    partitions = await ensureTopics(admin, generic, pipeline, resolved);
+    partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, pipeline, resolved), log);
   } catch (error) {
     await admin.close();
     throw error;
@@ -82,7 +101,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
   let server: Server | undefined;
   try {
     if (resolved.metricsPort !== undefined) server = await startMetricsServer(metrics.registry, resolved.metricsPort);
-    await engine.start();
+    await retryWhileRetriable(() => engine.start(), log);
   } catch (error) {
     server?.close();
     await engine.stop();

@@ -1,5 +1,12 @@
-import { generateRecords, groupLag, readTopic, verifyExactlyOnce, waitForGroupCaughtUp, waitUntil } from '@exactly/testkit';
 import { setTimeout as delay } from 'node:timers/promises';
+import {
+  generateRecords,
+  groupLag,
+  readTopic,
+  verifyExactlyOnce,
+  waitForGroupCaughtUp,
+  waitUntil,
+} from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { freshTopics, ids, range } from './helpers.js';
 import { kill9, spawnFanOut } from './processes.js';
@@ -12,7 +19,10 @@ describe('processor processes killed on a real broker (read_committed verificati
   it('a crash mid-batch shows nothing of the batch; after restart all of it appears once', async () => {
     const topics = await freshTopics(brokers, 'crash', 1);
     await generateRecords({ brokers, topic: topics.input, count: 500 });
-    const crashing = spawnFanOut(brokers, topics, { env: { EXACTLY_TEST_CRASH_AFTER: '250' }, args: [...fast, '--max-batch', '100'] });
+    const crashing = spawnFanOut(brokers, topics, {
+      env: { EXACTLY_TEST_CRASH_AFTER: '250' },
+      args: [...fast, '--max-batch', '100'],
+    });
     expect(await crashing.exited).toBe('SIGKILL');
     // Batches of 100: the first two committed, the third died in its handler at record 250.
     expect(ids(await readTopic(brokers, topics.left))).toEqual(range(200));
@@ -38,7 +48,11 @@ describe('processor processes killed on a real broker (read_committed verificati
       const processor = spawnFanOut(brokers, topics, { args: fast });
       const lagBefore = await groupLag(brokers, topics.id, topics.input);
       // Kill once it is making progress, at a different point of a transaction each round.
-      await waitUntil(async () => (await groupLag(brokers, topics.id, topics.input)) < lagBefore || lagBefore === 0, 'progress', 60_000);
+      await waitUntil(
+        async () => (await groupLag(brokers, topics.id, topics.input)) < lagBefore || lagBefore === 0,
+        'progress',
+        60_000,
+      );
       await delay(50 + round * 37);
       await kill9(processor);
       kills += 1;
@@ -52,9 +66,19 @@ describe('processor processes killed on a real broker (read_committed verificati
     }
     const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
     expect(kills).toBe(5);
-    expect(verdict).toMatchObject({ ok: true, inputs: total, missing: 0, duplicated: 0, orphans: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: total,
+      missing: 0,
+      duplicated: 0,
+      orphans: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
     // How many records of aborted transactions the kills left in the log (none visible to read_committed).
-    console.log(`[kill test] ${kills} kills; per output topic: ${JSON.stringify(verdict.outputs.map(({ examples: _, ...o }) => o))}`);
+    console.log(
+      `[kill test] ${kills} kills; per output topic: ${JSON.stringify(verdict.outputs.map(({ examples: _, ...o }) => o))}`,
+    );
   });
 
   it('SIGTERM stops gracefully with exit 0; a second SIGTERM exits at once', async () => {

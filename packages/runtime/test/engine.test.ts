@@ -23,7 +23,15 @@ describe('runtime on a real broker (checked with a read_committed reader)', () =
     expect(ids(left)).toEqual(range(3000));
     expect(ids(right)).toEqual(range(3000));
     const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
-    expect(verdict).toMatchObject({ ok: true, inputs: 3000, missing: 0, duplicated: 0, orphans: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: 3000,
+      missing: 0,
+      duplicated: 0,
+      orphans: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
     const metrics = await app.metrics();
     expect(metrics.recordsIn).toBe(3000);
     expect(metrics.recordsOut).toBe(6000);
@@ -35,7 +43,13 @@ describe('runtime on a real broker (checked with a read_committed reader)', () =
     await generateRecords({ brokers, topic: topics.input, count: 200 });
     const producer = testClient(brokers).producer();
     await producer.connect();
-    await producer.send({ topic: topics.input, messages: [{ key: 'bad-json', value: '{not json' }, { key: 'bad-utf8', value: Buffer.from([0xff, 0xfe]) }] });
+    await producer.send({
+      topic: topics.input,
+      messages: [
+        { key: 'bad-json', value: '{not json' },
+        { key: 'bad-utf8', value: Buffer.from([0xff, 0xfe]) },
+      ],
+    });
     await producer.disconnect();
 
     const app = await run(fanOut(topics, { throwOn: new Set([7, 42]) }), quiet);

@@ -41,13 +41,20 @@ describe('KafkaJS errors, normalised to retriable / abortable / fenced / fatal',
   });
 
   it('looks through KafkaJS retry wrappers to the error that exhausted them', () => {
-    const exhausted = new kafkajs.KafkaJSNumberOfRetriesExceeded(createErrorFromCode(47), { retryCount: 5, retryTime: 100 });
+    const exhausted = new kafkajs.KafkaJSNumberOfRetriesExceeded(createErrorFromCode(47), {
+      retryCount: 5,
+      retryTime: 100,
+    });
     expect(classifyKafkaJsError(exhausted)).toMatchObject({ kind: 'fenced', code: 'INVALID_PRODUCER_EPOCH' });
   });
 
   it('treats lost connections as retriable and an unusable transaction state as abortable', () => {
-    expect(classifyKafkaJsError(new kafkajs.KafkaJSConnectionError('Connection error: ECONNREFUSED')).kind).toBe('retriable');
-    expect(classifyKafkaJsError(new kafkajs.KafkaJSRequestTimeoutError('Request Produce timed out')).kind).toBe('retriable');
+    expect(classifyKafkaJsError(new kafkajs.KafkaJSConnectionError('Connection error: ECONNREFUSED')).kind).toBe(
+      'retriable',
+    );
+    expect(classifyKafkaJsError(new kafkajs.KafkaJSRequestTimeoutError('Request Produce timed out')).kind).toBe(
+      'retriable',
+    );
     const state = new kafkajs.KafkaJSNonRetriableError('Transaction state exception: Invalid state transition');
     expect(classifyKafkaJsError(state).kind).toBe('abortable');
   });

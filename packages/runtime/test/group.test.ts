@@ -8,7 +8,10 @@ const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--
 
 /** The partitions a processor's logs say it owns now (its last "partitions assigned" line). */
 function ownedPartitions(processor: ProcessorProcess): number[] | undefined {
-  const lines = processor.output().split('\n').filter((l) => l.includes('"partitions assigned"'));
+  const lines = processor
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"partitions assigned"'));
   const last = lines[lines.length - 1];
   return last ? (JSON.parse(last) as { partitions: number[] }).partitions : undefined;
 }
@@ -26,7 +29,11 @@ describe('several instances, rebalances, zombies and a broker restart (real brok
     const a = spawnFanOut(brokers, topics, { args: fast, env });
     const b = spawnFanOut(brokers, topics, { args: fast, env });
     try {
-      await waitUntil(() => (ownedPartitions(a)?.length ?? 0) > 0 && (ownedPartitions(b)?.length ?? 0) > 0, 'both instances own partitions', 60_000);
+      await waitUntil(
+        () => (ownedPartitions(a)?.length ?? 0) > 0 && (ownedPartitions(b)?.length ?? 0) > 0,
+        'both instances own partitions',
+        60_000,
+      );
       expect((ownedPartitions(a)?.length ?? 0) + (ownedPartitions(b)?.length ?? 0)).toBe(4);
       await kill9(a);
       await waitUntil(() => ownedPartitions(b)?.length === 4, 'the survivor owns all 4 partitions', 60_000);
@@ -35,7 +42,14 @@ describe('several instances, rebalances, zombies and a broker restart (real brok
       await stopAll(a, b);
     }
     const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
-    expect(verdict).toMatchObject({ ok: true, inputs: 40_000, missing: 0, duplicated: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: 40_000,
+      missing: 0,
+      duplicated: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
   }, 180_000);
 
   it('a zombie (SIGSTOPped until its partitions moved, then resumed) is fenced: its late writes never show', async () => {
@@ -47,25 +61,49 @@ describe('several instances, rebalances, zombies and a broker restart (real brok
     const zombie = spawnFanOut(brokers, topics, options);
     const survivor = spawnFanOut(brokers, topics, options);
     try {
-      await waitUntil(() => (ownedPartitions(zombie)?.length ?? 0) > 0 && (ownedPartitions(survivor)?.length ?? 0) > 0, 'both own partitions', 60_000);
+      await waitUntil(
+        () => (ownedPartitions(zombie)?.length ?? 0) > 0 && (ownedPartitions(survivor)?.length ?? 0) > 0,
+        'both own partitions',
+        60_000,
+      );
       const taken = ownedPartitions(zombie) ?? [];
       zombie.child.kill('SIGSTOP');
       await waitUntil(() => ownedPartitions(survivor)?.length === 4, 'the survivor owns all partitions', 60_000);
       // The survivor's InitProducerId for a partition the zombie held fences the zombie's producer.
       const fencedByInit = new RegExp(`"partition":(${taken.join('|')}),"committed"`);
-      await waitUntil(() => fencedByInit.test(survivor.output()), 'the survivor to take over the zombie\'s partitions', 30_000);
+      await waitUntil(
+        () => fencedByInit.test(survivor.output()),
+        "the survivor to take over the zombie's partitions",
+        30_000,
+      );
       zombie.child.kill('SIGCONT');
-      await waitUntil(() => /producer fenced|transaction failed/.test(zombie.output()), 'the zombie learns it was fenced', 60_000);
+      await waitUntil(
+        () => /producer fenced|transaction failed/.test(zombie.output()),
+        'the zombie learns it was fenced',
+        60_000,
+      );
       await waitForGroupCaughtUp(brokers, topics.id, topics.input, 180_000);
     } catch (error) {
-      console.log('ZOMBIE\n' + zombie.output().split('\n').slice(-30).join('\n') + '\nSURVIVOR\n' + survivor.output().split('\n').slice(-40).join('\n'));
+      console.log(
+        'ZOMBIE\n' +
+          zombie.output().split('\n').slice(-30).join('\n') +
+          '\nSURVIVOR\n' +
+          survivor.output().split('\n').slice(-40).join('\n'),
+      );
       throw error;
     } finally {
       zombie.child.kill('SIGCONT');
       await stopAll(zombie, survivor);
     }
     const verdict = await verifyExactlyOnce({ brokers, input: topics.input, outputs: [topics.left, topics.right] });
-    expect(verdict).toMatchObject({ ok: true, inputs: 4000, missing: 0, duplicated: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: 4000,
+      missing: 0,
+      duplicated: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
   }, 300_000);
 
   it('the broker is killed (kill -9) and restarted under load: the processor recovers by itself, exactly once', async () => {
@@ -75,7 +113,10 @@ describe('several instances, rebalances, zombies and a broker restart (real brok
     try {
       const topics = await freshTopics(kafka.brokers, 'broker-restart', 3);
       await generateRecords({ brokers: kafka.brokers, topic: topics.input, count: 20_000 });
-      const processor = spawnFanOut(kafka.brokers, topics, { args: [...fast, '--max-batch', '500'], env: { EXACTLY_TEST_SLOW_MS: '0' } });
+      const processor = spawnFanOut(kafka.brokers, topics, {
+        args: [...fast, '--max-batch', '500'],
+        env: { EXACTLY_TEST_SLOW_MS: '0' },
+      });
       try {
         await waitUntil(() => /"msg":"partition task opened"/.test(processor.output()), 'processing started', 60_000);
         await local.kill();
@@ -88,8 +129,19 @@ describe('several instances, rebalances, zombies and a broker restart (real brok
       } finally {
         await stopAll(processor);
       }
-      const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs: [topics.left, topics.right] });
-      expect(verdict).toMatchObject({ ok: true, inputs: 20_000, missing: 0, duplicated: 0, orderViolations: 0, abortedRead: 0 });
+      const verdict = await verifyExactlyOnce({
+        brokers: kafka.brokers,
+        input: topics.input,
+        outputs: [topics.left, topics.right],
+      });
+      expect(verdict).toMatchObject({
+        ok: true,
+        inputs: 20_000,
+        missing: 0,
+        duplicated: 0,
+        orderViolations: 0,
+        abortedRead: 0,
+      });
     } finally {
       await kafka.stop();
     }

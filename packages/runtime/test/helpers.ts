@@ -2,10 +2,17 @@ import { createTopics, uniqueTopic } from '@exactly/testkit';
 import type { FanOutTopics } from './fixtures/fan-out.js';
 
 /** Fresh topics (and group id) for one test: input with `partitions`, outputs with the same count. */
-export async function freshTopics(brokers: string, name: string, partitions: number): Promise<FanOutTopics & { dlq: string }> {
+export async function freshTopics(
+  brokers: string,
+  name: string,
+  partitions: number,
+): Promise<FanOutTopics & { dlq: string }> {
   const id = uniqueTopic(name);
   const topics = { id, input: `${id}.in`, left: `${id}.left`, right: `${id}.right`, dlq: `${id}.dlq` };
-  await createTopics(brokers, [topics.input, topics.left, topics.right, topics.dlq].map((t) => ({ name: t, partitions })));
+  await createTopics(
+    brokers,
+    [topics.input, topics.left, topics.right, topics.dlq].map((t) => ({ name: t, partitions })),
+  );
   return topics;
 }
 

@@ -38,7 +38,7 @@ export class Instance {
         '--transaction-timeout',
         '10000',
         '--log-level',
-        'warn',
+        process.env.EXACTLY_CHAOS_LOG_LEVEL ?? 'warn', // info shows assignments and the offsets tasks start from
       ],
       { env: { ...process.env, ...this.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,3 +1,7 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   createTopics,
   groupLag,
@@ -7,10 +11,6 @@ import {
   verifyExactlyOnce,
   waitForGroupCaughtUp,
 } from '@exactly/testkit';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Instance } from './instances.js';
 import { type ChaosEvent, schedule, seededRandom } from './random.js';
 
@@ -66,7 +66,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     await createTopics(
       kafka.brokers,
-      [topics.input, topics.left, topics.right, `${name}.dlq`].map((t) => ({ name: t, partitions: options.partitions })),
+      [topics.input, topics.left, topics.right, `${name}.dlq`].map((t) => ({
+        name: t,
+        partitions: options.partitions,
+      })),
     );
     for (let i = 0; i < options.instances; i++) {
       const instance = new Instance({
@@ -78,13 +81,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       instance.start();
       instances.push(instance);
     }
-    const plan = schedule(random, { kill: options.kills, zombie: options.zombies, 'broker-kill': options.brokerKills, restart: options.restarts });
+    const plan = schedule(random, {
+      kill: options.kills,
+      zombie: options.zombies,
+      'broker-kill': options.brokerKills,
+      restart: options.restarts,
+    });
     // Feed over about as long as the events take, so every event meets records in flight.
-    const expectedMs = plan.reduce((ms, step) => ms + step.pauseMs, 0) + options.zombies * (sessionTimeoutMs + 2000) + options.brokerKills * 4000;
+    const expectedMs =
+      plan.reduce((ms, step) => ms + step.pauseMs, 0) +
+      options.zombies * (sessionTimeoutMs + 2000) +
+      options.brokerKills * 4000;
     const feeding = feed(kafka.brokers, topics.input, options.records, expectedMs, (n) => (fed = n));
     const progress = setInterval(() => {
       void groupLag(kafka.brokers, name, topics.input).then(
-        (lag) => log(`fed ${fed}/${options.records}, lag ${lag}, events ${JSON.stringify(done)} (${Math.round((Date.now() - started) / 1000)} s)`),
+        (lag) =>
+          log(
+            `fed ${fed}/${options.records}, lag ${lag}, events ${JSON.stringify(done)} (${Math.round((Date.now() - started) / 1000)} s)`,
+          ),
         () => {},
       );
     }, 5000);
@@ -123,7 +137,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(instances.map((i) => i.stop()));
     log('drained; verifying');
     const verifyStarted = Date.now();
-    const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs: [topics.left, topics.right] });
+    const verdict = await verifyExactlyOnce({
+      brokers: kafka.brokers,
+      input: topics.input,
+      outputs: [topics.left, topics.right],
+    });
     const verifySeconds = (Date.now() - verifyStarted) / 1000;
     return {
       seed: options.seed,
@@ -145,7 +163,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** Writes `count` records `{ id }` over about `durationMs`, riding out broker restarts. */
-async function feed(brokers: string, topic: string, count: number, durationMs: number, progress: (fed: number) => void): Promise<void> {
+async function feed(
+  brokers: string,
+  topic: string,
+  count: number,
+  durationMs: number,
+  progress: (fed: number) => void,
+): Promise<void> {
   const producer = testClient(brokers, 'exactly-chaos-feeder').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const chunk = 500;
@@ -154,7 +178,8 @@ async function feed(brokers: string, topic: string, count: number, durationMs: n
   try {
     for (let first = 0; first < count; first += chunk) {
       const messages = [];
-      for (let id = first; id < Math.min(first + chunk, count); id++) messages.push({ key: `key-${id}`, value: JSON.stringify({ id }) });
+      for (let id = first; id < Math.min(first + chunk, count); id++)
+        messages.push({ key: `key-${id}`, value: JSON.stringify({ id }) });
       for (;;) {
         try {
           await producer.send({ topic, messages });

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 import { reliabilityDoc } from '../chaos/reliability-doc.js';
+import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
                      [--broker-kills 2] [--restarts 2] [--seed n] [--report file.json] [--write-docs docs/reliability.md]`;
@@ -49,7 +49,8 @@ export async function chaosCommand(args: string[]): Promise<number> {
   const json = JSON.stringify(report, null, 2);
   process.stdout.write(`${json}\n`);
   if (values.report) await writeFile(values.report, `${json}\n`);
-  const command = `pnpm chaos ${args.filter((a) => !a.startsWith('--write-docs') && a !== values['write-docs']).join(' ')}`.trim();
+  const command =
+    `pnpm chaos ${args.filter((a) => !a.startsWith('--write-docs') && a !== values['write-docs']).join(' ')}`.trim();
   if (values['write-docs']) await writeFile(values['write-docs'], reliabilityDoc(report, command));
   return report.verdict.ok ? 0 : 1;
 }

@@ -1,5 +1,5 @@
-import { run } from '@exactly/runtime';
 import { parseArgs } from 'node:util';
+import { run } from '@exactly/runtime';
 import { resolveBrokers } from '../brokers.js';
 import { loadProcessor } from '../load-processor.js';
 import { startProgressLine } from '../progress.js';

@@ -1,8 +1,9 @@
-import { verifyExactlyOnce } from '@exactly/testkit';
 import { parseArgs } from 'node:util';
+import { verifyExactlyOnce } from '@exactly/testkit';
 import { resolveBrokers } from '../brokers.js';
 
-const USAGE = 'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port] [--expect per-input=N] [--timeout ms]';
+const USAGE =
+  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port] [--expect per-input=N] [--timeout ms]';
 
 /**
  * `exactly verify`: checks a drained run from the topics alone (outputs need provenance headers: run the
@@ -35,7 +36,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
   const verdict = await verifyExactlyOnce({
     brokers,
     input: values.input,
-    outputs: values.outputs.split(',').map((t) => t.trim()).filter(Boolean),
+    outputs: values.outputs
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     expectPerInput,
     timeoutMs: values.timeout ? Number(values.timeout) : undefined,
   });

@@ -37,7 +37,8 @@ export class Engine {
     await this.consumer.start({
       onBatch: (batch, control) => this.onBatch(batch, control),
       onAssignment: (partitions) => this.onAssignment(partitions),
-      onCrash: (error: ClientError) => this.fail(new Error(`the Kafka consumer stopped: ${error.message}`, { cause: error })),
+      onCrash: (error: ClientError) =>
+        this.fail(new Error(`the Kafka consumer stopped: ${error.message}`, { cause: error })),
     });
   }
 

@@ -1,7 +1,13 @@
-import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
 import { ProcessorStoppedError } from '../errors.js';
-import type { BatchControl, ConsumedBatch, TopicPartition, TransactionalProducerPort, TransactionPort } from '../port/client.js';
+import type {
+  BatchControl,
+  ConsumedBatch,
+  TopicPartition,
+  TransactionalProducerPort,
+  TransactionPort,
+} from '../port/client.js';
 import { ClientError } from '../port/errors.js';
 import type { EngineContext } from './context.js';
 
@@ -63,7 +69,10 @@ export class PartitionTask {
     this.position = this.committed;
     this.opened = true;
     this.stale = false;
-    this.ctx.log.info({ partition: this.partition.partition, committed: String(this.committed) }, 'partition task opened');
+    this.ctx.log.info(
+      { partition: this.partition.partition, committed: String(this.committed) },
+      'partition task opened',
+    );
   }
 
   /** After a rebalance that kept this partition: if someone else committed meanwhile, start over. */
@@ -115,7 +124,10 @@ export class PartitionTask {
         return 'stopped';
       }
     }
-    this.ctx.metrics.lag.set({ partition: this.partition.partition }, Number(BigInt(batch.highWatermark) - (this.position ?? 0n)));
+    this.ctx.metrics.lag.set(
+      { partition: this.partition.partition },
+      Number(BigInt(batch.highWatermark) - (this.position ?? 0n)),
+    );
     return 'ok';
   }
 
@@ -144,7 +156,12 @@ export class PartitionTask {
     return { outputs, processed, stoppedOn, deadLetters };
   }
 
-  private async commit(outputs: EncodedRecord[], next: bigint, inputs: RawRecord[], deadLetters: RecordError[]): Promise<void> {
+  private async commit(
+    outputs: EncodedRecord[],
+    next: bigint,
+    inputs: RawRecord[],
+    deadLetters: RecordError[],
+  ): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the partition task has no producer');
     const started = performance.now();
@@ -198,7 +215,10 @@ export class PartitionTask {
       return 'stopped';
     }
     if (kind === 'fenced') {
-      this.ctx.log.warn({ partition: this.partition.partition, error: clientError?.message }, 'producer fenced: another instance owns this partition now');
+      this.ctx.log.warn(
+        { partition: this.partition.partition, error: clientError?.message },
+        'producer fenced: another instance owns this partition now',
+      );
       await this.close();
       return 'fenced';
     }
@@ -206,7 +226,13 @@ export class PartitionTask {
     this.opened = kind === 'retriable' && this.opened; // anything but a passing error: new producer, fresh offsets
     const backoffMs = Math.min(5000, 100 * 2 ** Math.min(this.failures - 1, 6));
     this.ctx.log.warn(
-      { partition: this.partition.partition, kind, code: clientError?.code, error: String((error as Error)?.message ?? error), backoffMs },
+      {
+        partition: this.partition.partition,
+        kind,
+        code: clientError?.code,
+        error: String((error as Error)?.message ?? error),
+        backoffMs,
+      },
       'transaction failed; rewinding to the committed offset',
     );
     await delay(backoffMs);

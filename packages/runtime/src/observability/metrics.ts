@@ -3,7 +3,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** The engine's metrics, in a registry of their own so several processors can share one process. */
 export class EngineMetrics {
   readonly registry = new Registry();
-  readonly recordsIn = new Counter({ name: 'exactly_records_in_total', help: 'Input records processed and committed', registers: [this.registry] });
+  readonly recordsIn = new Counter({
+    name: 'exactly_records_in_total',
+    help: 'Input records processed and committed',
+    registers: [this.registry],
+  });
   readonly recordsOut = new Counter({
     name: 'exactly_records_out_total',
     help: 'Output records committed, by topic',
@@ -16,7 +20,11 @@ export class EngineMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  readonly transactionsCommitted = new Counter({ name: 'exactly_transactions_committed_total', help: 'Transactions committed', registers: [this.registry] });
+  readonly transactionsCommitted = new Counter({
+    name: 'exactly_transactions_committed_total',
+    help: 'Transactions committed',
+    registers: [this.registry],
+  });
   readonly transactionsAborted = new Counter({
     name: 'exactly_transactions_aborted_total',
     help: 'Transactions aborted or lost, by error kind',
@@ -41,7 +49,11 @@ export class EngineMetrics {
     labelNames: ['partition'] as const,
     registers: [this.registry],
   });
-  readonly rebalances = new Counter({ name: 'exactly_rebalances_total', help: 'Group assignments received', registers: [this.registry] });
+  readonly rebalances = new Counter({
+    name: 'exactly_rebalances_total',
+    help: 'Group assignments received',
+    registers: [this.registry],
+  });
   readonly inFlightRecords = new Gauge({
     name: 'exactly_in_flight_records',
     help: 'Input records fetched and not yet committed (bounded by the fetch size: the backpressure)',
@@ -49,7 +61,11 @@ export class EngineMetrics {
   });
   /** Highest in-flight count seen, for tests and sizing. */
   peakInFlight = 0;
-  readonly assignedPartitions = new Gauge({ name: 'exactly_assigned_partitions', help: 'Input partitions owned now', registers: [this.registry] });
+  readonly assignedPartitions = new Gauge({
+    name: 'exactly_assigned_partitions',
+    help: 'Input partitions owned now',
+    registers: [this.registry],
+  });
 
   /** Plain numbers for the progress line and for tests. */
   async snapshot(): Promise<MetricsSnapshot> {

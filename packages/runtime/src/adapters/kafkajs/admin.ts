@@ -33,7 +33,8 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
       await ready();
       const [entry] = await guard(() => admin.fetchOffsets({ groupId, topics: [topic] }));
       const offsets = new Map<number, string | null>();
-      for (const { partition, offset } of entry?.partitions ?? []) offsets.set(partition, offset === '-1' ? null : offset);
+      for (const { partition, offset } of entry?.partitions ?? [])
+        offsets.set(partition, offset === '-1' ? null : offset);
       return offsets;
     },
     async close() {

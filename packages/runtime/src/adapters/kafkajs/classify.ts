@@ -49,7 +49,8 @@ function kindOf(root: KafkaJsErrorLike, known: ErrorKind | undefined): ErrorKind
 function unwrap(error: unknown): KafkaJsErrorLike {
   let current = error as KafkaJsErrorLike;
   for (let depth = 0; depth < 5; depth++) {
-    const isWrapper = current?.name === 'KafkaJSNumberOfRetriesExceeded' || current?.name === 'KafkaJSNonRetriableError';
+    const isWrapper =
+      current?.name === 'KafkaJSNumberOfRetriesExceeded' || current?.name === 'KafkaJSNonRetriableError';
     if (!isWrapper || !current.cause || typeof current.cause !== 'object') break;
     current = current.cause as KafkaJsErrorLike;
   }

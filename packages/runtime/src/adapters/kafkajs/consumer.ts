@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RawRecord } from '@exactly/core';
 import type { Batch, Kafka, KafkaMessage } from 'kafkajs';
 import type { ConsumerHandlers, ConsumerOptions, ConsumerPort, TopicPartition } from '../../port/client.js';
@@ -25,58 +26,86 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
       restartOnFailure: async (error) => classifyKafkaJsError(error).kind !== 'fatal',
     },
   });
+  let stopping = false;
+  let listening = false;
+  let runConfig: Parameters<typeof consumer.run>[0];
+  /**
+   * KafkaJS restarts a crashed consumer only for errors it deems retriable; a broker restart can also end in
+   * one it does not (e.g. KafkaJSGroupCoordinatorNotFound). Anything not fatal: reconnect and rejoin here.
+   */
+  const restart = async (handlers: ConsumerHandlers) => {
+    for (let attempt = 1; !stopping; attempt++) {
+      await delay(Math.min(10_000, 500 * attempt));
+      if (stopping) return;
+      try {
+        await consumer.connect();
+        await consumer.run(runConfig);
+        return;
+      } catch (retryError) {
+        const classified = classifyKafkaJsError(retryError);
+        if (classified.kind === 'fatal') return handlers.onCrash(classified);
+      }
+    }
+  };
   return {
     async start(handlers: ConsumerHandlers) {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const assigned: TopicPartition[] = [];
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          for (const partition of partitions) assigned.push({ topic, partition });
-        }
-        handlers.onAssignment(assigned);
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) handlers.onCrash(classifyKafkaJsError(payload.error));
-      });
+      // start() may be called again after a failed start-up: listen once.
+      if (!listening) {
+        listening = true;
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          const assigned: TopicPartition[] = [];
+          for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+            for (const partition of partitions) assigned.push({ topic, partition });
+          }
+          handlers.onAssignment(assigned);
+        });
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (payload.restart || stopping) return;
+          const classified = classifyKafkaJsError(payload.error);
+          if (classified.kind === 'fatal') handlers.onCrash(classified);
+          else void restart(handlers);
+        });
+      }
       await guard(() => consumer.connect());
       await guard(() => consumer.subscribe({ topic: options.topic, fromBeginning: true }));
-      await guard(() =>
-        consumer.run({
-          autoCommit: false, // offsets are committed only inside transactions
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: options.concurrency,
-          eachBatch: async ({ batch, resolveOffset, isRunning, isStale, heartbeat }) => {
-            let rebalance: unknown;
-            await handlers.onBatch(
-              {
-                topic: batch.topic,
-                partition: batch.partition,
-                records: batch.messages.map((message) => toRawRecord(batch, message)),
-                nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
-                highWatermark: batch.highWatermark,
+      runConfig = {
+        autoCommit: false, // offsets are committed only inside transactions
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency,
+        eachBatch: async ({ batch, resolveOffset, isRunning, isStale, heartbeat }) => {
+          let rebalance: unknown;
+          await handlers.onBatch(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              records: batch.messages.map((message) => toRawRecord(batch, message)),
+              nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
+              highWatermark: batch.highWatermark,
+            },
+            {
+              advance: (offset) => resolveOffset((BigInt(offset) - 1n).toString()),
+              seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
+              isCurrent: () => isRunning() && !isStale() && rebalance === undefined,
+              heartbeat: async () => {
+                try {
+                  await heartbeat();
+                  return 'ok';
+                } catch (error) {
+                  if (!REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) throw classifyKafkaJsError(error);
+                  rebalance = error;
+                  return 'rebalancing';
+                }
               },
-              {
-                advance: (offset) => resolveOffset((BigInt(offset) - 1n).toString()),
-                seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
-                isCurrent: () => isRunning() && !isStale() && rebalance === undefined,
-                heartbeat: async () => {
-                  try {
-                    await heartbeat();
-                    return 'ok';
-                  } catch (error) {
-                    if (!REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) throw classifyKafkaJsError(error);
-                    rebalance = error;
-                    return 'rebalancing';
-                  }
-                },
-              },
-            );
-            // Hand the rebalance back to KafkaJS so it rejoins now rather than at its next heartbeat.
-            if (rebalance !== undefined) throw rebalance;
-          },
-        }),
-      );
+            },
+          );
+          // Hand the rebalance back to KafkaJS so it rejoins now rather than at its next heartbeat.
+          if (rebalance !== undefined) throw rebalance;
+        },
+      };
+      await guard(() => consumer.run(runConfig));
     },
     async stop() {
+      stopping = true;
       await consumer.disconnect().catch(() => {});
     },
   };

@@ -3,8 +3,8 @@ import type { ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
 import { type AdapterLogLevel, reweigh } from './logs.js';
-import { quietKafkaJsWarnings } from './warnings.js';
 import { kafkaJsProducer } from './producer.js';
+import { quietKafkaJsWarnings } from './warnings.js';
 
 export interface KafkaJsAdapterOptions {
   readonly brokers: readonly string[];

@@ -9,6 +9,7 @@ export type AdapterLogLevel = 'debug' | 'info' | 'warn' | 'error';
  */
 export function reweigh(level: AdapterLogLevel, message: string): AdapterLogLevel | undefined {
   if (/Limiting retries for the idempotent producer|switched default partitioner/.test(message)) return undefined;
-  if (/group is rebalancing|rejoin is needed|The coordinator is loading|Response Heartbeat/.test(message)) return 'debug';
+  if (/group is rebalancing|rejoin is needed|The coordinator is loading|Response Heartbeat/.test(message))
+    return 'debug';
   return level;
 }

@@ -1,7 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
 import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ClientError } from '../../port/errors.js';
 import { guard } from './guard.js';
 
@@ -19,8 +19,18 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 10 },
   });
   return {
-    // KafkaJS sends InitProducerId on connect for a transactional producer: this is the fencing step.
-    init: () => guard(() => producer.connect()),
+    /**
+     * The fencing step. KafkaJS's connect() initialises only its idempotent producer id; the transactional
+     * InitProducerId (which bumps the epoch and completes or aborts the previous owner's open transaction) waits
+     * for the first transaction(). The engine reads the committed offset right after init(), so the fencing
+     * must happen here: begin a transaction, which sends InitProducerId, and abort it at once. With nothing
+     * added to it, the abort stays local (no EndTxn is sent).
+     */
+    async init() {
+      await guard(() => producer.connect());
+      const fencing = await guard(() => producer.transaction());
+      await guard(() => fencing.abort());
+    },
     async begin() {
       const transaction = await guard(() => producer.transaction());
       return kafkaJsTransaction(transaction, options.maxRequestBytes);
@@ -64,7 +74,10 @@ function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {
   const topics = new Map<string, Message[]>();
   for (const record of records) {
     let messages = topics.get(record.topic);
-    if (!messages) topics.set(record.topic, (messages = []));
+    if (!messages) {
+      messages = [];
+      topics.set(record.topic, messages);
+    }
     messages.push({
       key: record.key,
       value: record.value,
