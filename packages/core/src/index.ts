@@ -1,4 +1,4 @@
-export type { ConfluentRegistryOptions } from './confluent-registry.js';
+export type { ConfluentRegistryOptions, SchemaCompatibility } from './confluent-registry.js';
 export { confluentSchemaRegistry } from './confluent-registry.js';
 export type { RecordErrorKind, RecordLocation } from './errors.js';
 export {
@@ -12,6 +12,7 @@ export { Headers } from './headers.js';
 export type { PipelineOptions, RecordOutcome } from './pipeline.js';
 export { RecordPipeline } from './pipeline.js';
 export type {
+  Handler,
   HandlerOutputs,
   HandlerResult,
   OnError,
@@ -24,7 +25,8 @@ export { defineProcessor } from './processor.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';
 export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';
-export type { AvroOptions } from './serdes/avro.js';
+export { bindSerde } from './serde.js';
+export type { AvroOptions, AvroSchema } from './serdes/avro.js';
 export { avro } from './serdes/avro.js';
 export { bytes } from './serdes/bytes.js';
 export type { JsonOptions } from './serdes/json.js';

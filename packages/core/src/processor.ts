@@ -13,7 +13,17 @@ export type HandlerOutputs<O extends TopicMap> = {
   readonly [Name in keyof O]?: ReadonlyArray<OutputRecord<KeyOf<O[Name]>, ValueOf<O[Name]>>>;
 };
 
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a handler that returns nothing (no `return`) type-check.
 export type HandlerResult<O extends TopicMap> = HandlerOutputs<O> | undefined | void;
+
+/**
+ * A handler for input `I` and outputs `O`. A conditional type on purpose: TypeScript then types the returned
+ * object with `O` already inferred from `outputs`, so literal types in output values (`side: 'left'`) are kept
+ * rather than widened to `string` and refused.
+ */
+export type Handler<I extends AnyTopic, O extends TopicMap> = O extends unknown
+  ? (record: RecordOf<I>) => HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>
+  : never;
 
 /** What to do with a record whose decode, handler or encode fails. */
 export type OnError = 'dead-letter' | 'stop';
@@ -27,7 +37,7 @@ export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap> {
    * Pure: the same record gives the same outputs. May be async. A record may be handled more than once
    * (after a crash or rebalance); only its committed outputs are ever visible.
    */
-  handle(record: RecordOf<I>): HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>;
+  readonly handle: Handler<I, O>;
   /** Dead-letter topic name; defaults to `<id>.dlq`. */
   readonly deadLetter?: string;
   /** `'dead-letter'` (default): bad records go to the dead-letter topic and the pipeline goes on.

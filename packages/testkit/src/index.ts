@@ -1,16 +1,28 @@
-export { startKafka, findSharedKafka } from './kafka/start-kafka.js';
-export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
-export { LocalBroker } from './kafka/local-broker.js';
-export type { LocalBrokerOptions } from './kafka/local-broker.js';
-export { ensureKafkaJars } from './kafka/jars.js';
-export { KAFKA_VERSION, cacheDir } from './kafka/paths.js';
-export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
-export type { TopicSpec } from './kafka/client.js';
-export { readTopic } from './kafka/read-topic.js';
-export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
 export { dockerEngineAnswers } from './docker.js';
-export { verifyExactlyOnce } from './verifier/verify.js';
-export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
-export { generateRecords } from './kafka/generate.js';
+export type {
+  DeadLetter,
+  RawInput,
+  SendOptions,
+  SourceLocation,
+  TestDriverOptions,
+  TestOutputRecord,
+} from './driver.js';
+export { TestDriver } from './driver.js';
+export type { TopicSpec } from './kafka/client.js';
+export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
 export type { GenerateOptions } from './kafka/generate.js';
+export { generateRecords } from './kafka/generate.js';
 export { groupLag, waitForGroupCaughtUp, waitUntil } from './kafka/group.js';
+export { ensureKafkaJars } from './kafka/jars.js';
+export type { LocalBrokerOptions } from './kafka/local-broker.js';
+export { LocalBroker } from './kafka/local-broker.js';
+export { cacheDir, KAFKA_VERSION } from './kafka/paths.js';
+export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
+export { readTopic } from './kafka/read-topic.js';
+export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
+export { findSharedKafka, startKafka } from './kafka/start-kafka.js';
+export type { SchemaRegistryKind, SchemaRegistryServer } from './schema-registry/start.js';
+export { startSchemaRegistry } from './schema-registry/start.js';
+export { TestSchemaRegistry } from './schema-registry/test-registry.js';
+export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
+export { verifyExactlyOnce } from './verifier/verify.js';

@@ -38,8 +38,8 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
     await producer.disconnect();
 
     const readCommitted = (await readTopic(brokers, topic, { minRecords: 1 })).map((r) => r.value?.toString());
-    const readUncommitted = (await readTopic(brokers, topic, { isolation: 'read_uncommitted', minRecords: 3 })).map((r) =>
-      r.value?.toString(),
+    const readUncommitted = (await readTopic(brokers, topic, { isolation: 'read_uncommitted', minRecords: 3 })).map(
+      (r) => r.value?.toString(),
     );
     expect(readCommitted).toEqual(['kept']);
     expect(readUncommitted).toEqual(['aborted-1', 'aborted-2', 'kept']);

@@ -21,7 +21,11 @@ async function fixture(n: number) {
 
 /** Writes outputs with provenance headers in one transaction, committed or aborted. */
 async function write(input: string, output: string, outputs: readonly Output[], end: 'commit' | 'abort' = 'commit') {
-  const producer = testClient(brokers).producer({ transactionalId: `verify-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
+  const producer = testClient(brokers).producer({
+    transactionalId: `verify-${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const tx = await producer.transaction();
   for (const { source, partition } of outputs) {
@@ -32,7 +36,11 @@ async function write(input: string, output: string, outputs: readonly Output[], 
         {
           partition: partition ?? 0,
           value: source,
-          headers: { 'exactly.source.topic': input, 'exactly.source.partition': sourcePartition ?? '', 'exactly.source.offset': sourceOffset ?? '' },
+          headers: {
+            'exactly.source.topic': input,
+            'exactly.source.partition': sourcePartition ?? '',
+            'exactly.source.offset': sourceOffset ?? '',
+          },
         },
       ],
     });
@@ -42,14 +50,23 @@ async function write(input: string, output: string, outputs: readonly Output[], 
 }
 
 const once = (n: number): Output[] => Array.from({ length: n }, (_, i) => ({ source: `0:${i}` }));
-const verify = (t: { input: string; output: string }) => verifyExactlyOnce({ brokers, input: t.input, outputs: [t.output] });
+const verify = (t: { input: string; output: string }) =>
+  verifyExactlyOnce({ brokers, input: t.input, outputs: [t.output] });
 
 describe('the exactly-once verifier catches each corruption (real broker)', () => {
   it('passes a clean run', async () => {
     const t = await fixture(5);
     await write(t.input, t.output, once(5));
     const verdict = await verify(t);
-    expect(verdict).toMatchObject({ ok: true, inputs: 5, missing: 0, duplicated: 0, orphans: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: 5,
+      missing: 0,
+      duplicated: 0,
+      orphans: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
   });
 
   it('catches a duplicate', async () => {
@@ -63,13 +80,21 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
 
   it('catches a gap', async () => {
     const t = await fixture(5);
-    await write(t.input, t.output, once(5).filter((o) => o.source !== '0:2'));
+    await write(
+      t.input,
+      t.output,
+      once(5).filter((o) => o.source !== '0:2'),
+    );
     expect(await verify(t)).toMatchObject({ ok: false, missing: 1, duplicated: 0 });
   });
 
   it('an output that exists only in an aborted transaction counts as missing, and the abort is seen in the log', async () => {
     const t = await fixture(5);
-    await write(t.input, t.output, once(5).filter((o) => o.source !== '0:4'));
+    await write(
+      t.input,
+      t.output,
+      once(5).filter((o) => o.source !== '0:4'),
+    );
     await write(t.input, t.output, [{ source: '0:4' }], 'abort');
     const verdict = await verify(t);
     expect(verdict).toMatchObject({ ok: false, missing: 1, abortedRead: 0 });
@@ -78,13 +103,23 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
 
   it('catches a reordered pair within an output partition', async () => {
     const t = await fixture(5);
-    await write(t.input, t.output, [{ source: '0:0' }, { source: '0:2' }, { source: '0:1' }, { source: '0:3' }, { source: '0:4' }]);
+    await write(t.input, t.output, [
+      { source: '0:0' },
+      { source: '0:2' },
+      { source: '0:1' },
+      { source: '0:3' },
+      { source: '0:4' },
+    ]);
     expect(await verify(t)).toMatchObject({ ok: false, orderViolations: 1, missing: 0, duplicated: 0 });
   });
 
   it('does not call it a reordering when the pair lands in different output partitions', async () => {
     const t = await fixture(3);
-    await write(t.input, t.output, [{ source: '0:0', partition: 0 }, { source: '0:2', partition: 0 }, { source: '0:1', partition: 1 }]);
+    await write(t.input, t.output, [
+      { source: '0:0', partition: 0 },
+      { source: '0:2', partition: 0 },
+      { source: '0:1', partition: 1 },
+    ]);
     expect(await verify(t)).toMatchObject({ ok: true, orderViolations: 0 });
   });
 
@@ -100,7 +135,15 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
       { partition: 0, offset: '2', fate: 'aborted', headers: {} },
       { partition: 0, offset: '4', fate: 'committed', headers: {} },
     ] as const;
-    expect(compareWithLog([{ partition: 0, offset: '0' }, { partition: 0, offset: '2' }], scanned)).toEqual({
+    expect(
+      compareWithLog(
+        [
+          { partition: 0, offset: '0' },
+          { partition: 0, offset: '2' },
+        ],
+        scanned,
+      ),
+    ).toEqual({
       abortedInLog: 1,
       abortedRead: 1,
       committedUnread: 1,

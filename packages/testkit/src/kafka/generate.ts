@@ -14,7 +14,10 @@ export interface GenerateOptions {
 
 /** Writes `count` JSON records `{ id, seq, pad }` keyed `key-<id>`, with an idempotent producer. */
 export async function generateRecords(options: GenerateOptions): Promise<void> {
-  const producer = testClient(options.brokers, 'exactly-generator').producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = testClient(options.brokers, 'exactly-generator').producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const start = options.startId ?? 0;
   const chunk = options.chunk ?? 1000;

@@ -40,7 +40,12 @@ export async function readTopic(brokers: string, topic: string, options: ReadTop
   }
 }
 
-async function readOnce(brokers: string, topic: string, isolation: IsolationLevel, timeoutMs: number): Promise<ReadRecord[]> {
+async function readOnce(
+  brokers: string,
+  topic: string,
+  isolation: IsolationLevel,
+  timeoutMs: number,
+): Promise<ReadRecord[]> {
   const kafka = testClient(brokers, 'exactly-reader');
   const admin = kafka.admin();
   await admin.connect();

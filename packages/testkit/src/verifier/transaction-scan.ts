@@ -45,7 +45,9 @@ export async function scanTransactions(brokers: string, topic: string, timeoutMs
   const next = new Map<number, bigint>();
   const pending = new Map<string, Array<Omit<ScannedRecord, 'fate'>>>();
   const positions = new Map<number, bigint>();
-  const consumer = kafka.consumer({ groupId: `exactly-verifier-${randomUUID()}`, readUncommitted: true,
+  const consumer = kafka.consumer({
+    groupId: `exactly-verifier-${randomUUID()}`,
+    readUncommitted: true,
     maxBytes: 64 * 1024 * 1024,
     maxBytesPerPartition: 32 * 1024 * 1024, // big fetches: a marker rarely arrives in a fetch of its own
   });
@@ -67,7 +69,10 @@ export async function scanTransactions(brokers: string, topic: string, timeoutMs
     await Promise.race([
       done,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`scanning ${topic} did not reach the end within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`scanning ${topic} did not reach the end within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
   } finally {
@@ -101,9 +106,9 @@ function scanBatch(
       out.push({ ...record, fate: 'plain' });
       continue;
     }
-    let open = pending.get(producer);
-    if (!open) pending.set(producer, (open = []));
-    open.push(record);
+    const open = pending.get(producer);
+    if (open) open.push(record);
+    else pending.set(producer, [record]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { readTopic, type ReadRecord } from '../kafka/read-topic.js';
+import { type ReadRecord, readTopic } from '../kafka/read-topic.js';
 import { type ScannedRecord, scanTransactions } from './transaction-scan.js';
 
 const SOURCE_TOPIC = 'exactly.source.topic';
@@ -87,12 +87,20 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
     abortedRead: sum('abortedRead'),
   };
   const problems =
-    verdict.missing + verdict.duplicated + verdict.orphans + verdict.orderViolations + verdict.abortedRead + sum('committedUnread');
+    verdict.missing +
+    verdict.duplicated +
+    verdict.orphans +
+    verdict.orderViolations +
+    verdict.abortedRead +
+    sum('committedUnread');
   return { ok: problems === 0, ...verdict };
 }
 
 /** Checks the read_committed view against the fate of every record, as the log's own markers tell it. */
-export function compareWithLog(records: ReadonlyArray<Pick<ReadRecord, 'partition' | 'offset'>>, scanned: readonly ScannedRecord[]) {
+export function compareWithLog(
+  records: ReadonlyArray<Pick<ReadRecord, 'partition' | 'offset'>>,
+  scanned: readonly ScannedRecord[],
+) {
   const read = new Set(records.map((r) => `${r.partition}:${r.offset}`));
   let abortedInLog = 0;
   let abortedRead = 0;

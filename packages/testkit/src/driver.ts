@@ -1,0 +1,268 @@
+import {
+  type AnyTopic,
+  type BoundSerde,
+  bindSerde,
+  type EncodedRecord,
+  type KeyOf,
+  type Processor,
+  type RawRecord,
+  type RecordError,
+  type RecordErrorKind,
+  RecordPipeline,
+  type SchemaRegistryClient,
+  type SerdeRole,
+  type TopicMap,
+  type ValueOf,
+} from '@exactly/core';
+
+export interface TestDriverOptions {
+  /** Needed by `avro()` serdes, e.g. `confluentSchemaRegistry({ url })` on `startSchemaRegistry()`. */
+  readonly registry?: SchemaRegistryClient;
+  /** Add `exactly.source.topic|partition|offset` headers to every output, as the runtime can. Default false. */
+  readonly provenance?: boolean;
+}
+
+export interface SendOptions {
+  /** Input partition; default 0. Offsets count up per partition from 0, as in Kafka. */
+  readonly partition?: number;
+  /** Record timestamp in ms since the epoch; default `Date.now()`. Set it when a handler reads it. */
+  readonly timestamp?: number;
+  readonly headers?: Readonly<Record<string, string | Buffer>>;
+}
+
+/** An input record as bytes, for input that the topic's serdes would never produce. */
+export interface RawInput extends SendOptions {
+  /** Default `null` (no key). */
+  readonly key?: Buffer | null;
+  /** `null` is a tombstone. */
+  readonly value: Buffer | null;
+}
+
+/** Where an input record was: what dead letters and provenance headers point back to. */
+export interface SourceLocation {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** An output record, decoded with its topic's serdes. */
+export interface TestOutputRecord<K, V> {
+  readonly topic: string;
+  readonly key: K | null;
+  readonly value: V;
+  /** Header values as UTF-8 text. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Set when the handler chose a partition. */
+  readonly partition?: number;
+  /** The input record it was produced for. */
+  readonly source: SourceLocation;
+}
+
+/** A record sent to the dead-letter topic: the input's bytes as they came, and why. */
+export interface DeadLetter {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly kind: RecordErrorKind;
+  readonly reason: string;
+  /** All of the dead-letter record's headers (the input's, plus `exactly.error.*` and `exactly.source.*`). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly source: SourceLocation;
+  /** The typed error (DecodeError, HandlerError or EncodeError), with its cause. */
+  readonly error: RecordError;
+}
+
+interface BoundTopic {
+  readonly name: string;
+  readonly key: BoundSerde<unknown>;
+  readonly value: BoundSerde<unknown>;
+}
+
+interface Bound {
+  readonly pipeline: RecordPipeline;
+  readonly input: BoundTopic;
+  /** Output name and serdes, by topic name. */
+  readonly outputs: ReadonlyMap<string, BoundTopic>;
+}
+
+/**
+ * Runs a processor in memory, without a broker, through the same RecordPipeline as production
+ * (decode -> handle -> encode -> dead letter). Modelled on Kafka Streams' TopologyTestDriver.
+ *
+ * Records are processed one at a time in the order they are sent, even if sends are not awaited.
+ * With `onError: 'stop'`, a failing record rejects its send() with the DecodeError, HandlerError or
+ * EncodeError and records nothing; the driver itself goes on with the next record.
+ */
+export class TestDriver<I extends AnyTopic, O extends TopicMap> {
+  private bound: Promise<Bound> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private offsets = new Map<number, bigint>();
+  private outputs = new Map<string, Array<TestOutputRecord<unknown, unknown>>>();
+  private dead: DeadLetter[] = [];
+
+  /** Serdes are bound (Avro registers its schemas) on the first send; use `TestDriver.create` to do it now. */
+  constructor(
+    readonly processor: Processor<I, O>,
+    private readonly options: TestDriverOptions = {},
+  ) {}
+
+  /** A driver with its serdes bound, so that a setup error (e.g. no registry for avro()) rejects here. */
+  static async create<I extends AnyTopic, O extends TopicMap>(
+    processor: Processor<I, O>,
+    options: TestDriverOptions = {},
+  ): Promise<TestDriver<I, O>> {
+    const driver = new TestDriver(processor, options);
+    await driver.ready();
+    return driver;
+  }
+
+  /** Encodes `key` and `value` with the input topic's serdes, then processes the record. */
+  send(key: KeyOf<I> | null, value: ValueOf<I>, options: SendOptions = {}): Promise<void> {
+    return this.enqueue(async () => {
+      const { input } = await this.ready();
+      const keyBytes = key === null || key === undefined ? null : await encodeInput(input, 'key', key);
+      const valueBytes = await encodeInput(input, 'value', value);
+      await this.process({ ...options, key: keyBytes, value: valueBytes });
+    });
+  }
+
+  /** Processes a record given as bytes: for malformed input, tombstones, records from other producers. */
+  sendRaw(input: RawInput): Promise<void> {
+    return this.enqueue(async () => {
+      const key = input.key ?? null;
+      if (key !== null && !Buffer.isBuffer(key)) throw new TypeError('sendRaw(): key must be a Buffer or null');
+      if (input.value !== null && !Buffer.isBuffer(input.value)) {
+        throw new TypeError('sendRaw(): value must be a Buffer or null');
+      }
+      await this.process({ ...input, key });
+    });
+  }
+
+  /** The records written to output `name` so far, decoded, oldest first. */
+  output<N extends keyof O & string>(name: N): ReadonlyArray<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>> {
+    const topic = this.processor.outputs[name];
+    if (!topic) {
+      const names = Object.keys(this.processor.outputs).join(', ');
+      throw new TypeError(`output('${String(name)}'): no such output (outputs: ${names})`);
+    }
+    const records = this.outputs.get(topic.name) ?? [];
+    return [...records] as Array<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>>;
+  }
+
+  /** The records sent to the dead-letter topic so far, oldest first. */
+  deadLetters(): readonly DeadLetter[] {
+    return [...this.dead];
+  }
+
+  /** Forgets outputs, dead letters and offsets (serdes stay bound). Call it between awaited sends. */
+  reset(): void {
+    this.offsets = new Map();
+    this.outputs = new Map();
+    this.dead = [];
+  }
+
+  private ready(): Promise<Bound> {
+    this.bound ??= bind(this.processor as unknown as Processor, this.options);
+    return this.bound;
+  }
+
+  /** One record at a time, in send order; a failed send does not block the next. */
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async process(input: RawInput & { readonly key: Buffer | null }): Promise<void> {
+    const { pipeline, outputs } = await this.ready();
+    const partition = input.partition ?? 0;
+    const timestamp = input.timestamp ?? Date.now();
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw new TypeError(`partition must be a non-negative integer, got ${partition}`);
+    }
+    if (!Number.isFinite(timestamp)) throw new TypeError(`timestamp must be a number of ms, got ${timestamp}`);
+    const offset = this.offsets.get(partition) ?? 0n;
+    this.offsets.set(partition, offset + 1n);
+    const source = { topic: this.processor.input.name, partition, offset: String(offset) };
+    const raw: RawRecord = { ...source, timestamp, key: input.key, value: input.value, headers: input.headers ?? {} };
+    const outcome = await pipeline.process(raw);
+    if (!outcome.ok) {
+      if (this.processor.onError === 'stop') throw outcome.error;
+      this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));
+      return;
+    }
+    // Decode everything before recording anything: a record's outputs appear all together or not at all.
+    const decoded = await Promise.all(outcome.records.map((record) => decodeOutput(outputs, record, source)));
+    for (const record of decoded) {
+      const list = this.outputs.get(record.topic) ?? [];
+      list.push(record);
+      this.outputs.set(record.topic, list);
+    }
+  }
+}
+
+async function bind(processor: Processor, options: TestDriverOptions): Promise<Bound> {
+  const pipeline = await RecordPipeline.create(processor, {
+    registry: options.registry,
+    provenance: options.provenance,
+  });
+  const bindTopic = async (topic: AnyTopic): Promise<BoundTopic> => ({
+    name: topic.name,
+    key: await bindSerde(topic.key, { topic: topic.name, role: 'key', registry: options.registry }),
+    value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
+  });
+  const outputs = new Map<string, BoundTopic>();
+  for (const topic of Object.values(processor.outputs)) outputs.set(topic.name, await bindTopic(topic));
+  return { pipeline, input: await bindTopic(processor.input), outputs };
+}
+
+async function encodeInput(input: BoundTopic, role: SerdeRole, value: unknown): Promise<Buffer> {
+  try {
+    return await input[role].serialize(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TypeError(`send(): the ${role} cannot be encoded for input topic ${input.name}: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+async function decodeOutput(
+  outputs: ReadonlyMap<string, BoundTopic>,
+  record: EncodedRecord,
+  source: SourceLocation,
+): Promise<TestOutputRecord<unknown, unknown>> {
+  const output = outputs.get(record.topic);
+  if (!output) throw new Error(`the pipeline wrote to topic ${record.topic}, which is no output of this processor`);
+  const key = record.key === null ? null : await output.key.deserialize(record.key);
+  if (record.value === null) throw new Error(`the pipeline wrote a record without a value to ${record.topic}`);
+  const value = await output.value.deserialize(record.value);
+  return {
+    topic: record.topic,
+    key,
+    value,
+    headers: textHeaders(record.headers),
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    source,
+  };
+}
+
+function deadLetterOf(record: EncodedRecord, error: RecordError, source: SourceLocation): DeadLetter {
+  return {
+    topic: record.topic,
+    key: record.key,
+    value: record.value,
+    kind: error.kind,
+    reason: error.reason,
+    headers: textHeaders(record.headers),
+    source,
+    error,
+  };
+}
+
+function textHeaders(headers: Readonly<Record<string, Buffer | string>>): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    text[name] = typeof value === 'string' ? value : value.toString('utf8');
+  return text;
+}
