@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { testClient } from './client.js';
+import { consumeToEnd, textHeaders } from './consume-to-end.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
@@ -46,79 +45,19 @@ async function readOnce(
   isolation: IsolationLevel,
   timeoutMs: number,
 ): Promise<ReadRecord[]> {
-  const kafka = testClient(brokers, 'exactly-reader');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
-    }
-  } finally {
-    await admin.disconnect();
-  }
   const records: ReadRecord[] = [];
-  if (ends.size === 0) return records;
-
-  const consumer = kafka.consumer({
-    groupId: `exactly-reader-${randomUUID()}`,
-    readUncommitted: isolation === 'read_uncommitted',
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 16 * 1024 * 1024,
-  });
-  const positions = new Map<number, bigint>();
-  const caughtUp = () => [...ends].every(([partition, end]) => (positions.get(partition) ?? -1n) >= end);
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  // lastOffset counts control records (commit/abort markers) too, so it is the reader's true position.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    positions.set(payload.partition, BigInt(payload.lastOffset) + 1n);
-    if (caughtUp()) finish();
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(message.headers ?? {})) {
-            const last = Array.isArray(value) ? value[value.length - 1] : value;
-            if (last !== undefined) headers[name] = last.toString();
-          }
-          records.push({
-            topic,
-            partition: batch.partition,
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-            key: message.key,
-            value: message.value,
-            headers,
-          });
-        }
-      },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const behind = [...ends]
-          .filter(([p, end]) => (positions.get(p) ?? -1n) < end)
-          .map(([p, end]) => `partition ${p} at ${positions.get(p) ?? 'start'} of ${end}`);
-        reject(
-          new Error(`readTopic(${topic}, ${isolation}) did not reach the end in ${timeoutMs} ms: ${behind.join('; ')}`),
-        );
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([done, timeout]);
-    } finally {
-      clearTimeout(timer);
+  await consumeToEnd(brokers, topic, { isolation, timeoutMs, clientId: 'exactly-reader' }, (batch) => {
+    for (const message of batch.messages) {
+      records.push({
+        topic,
+        partition: batch.partition,
+        offset: message.offset,
+        timestamp: Number(message.timestamp),
+        key: message.key,
+        value: message.value,
+        headers: textHeaders(message),
+      });
     }
-  } finally {
-    await consumer.disconnect();
-  }
+  });
   return records;
 }

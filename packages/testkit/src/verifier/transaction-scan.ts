@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Batch, KafkaMessage } from 'kafkajs';
-import { testClient } from '../kafka/client.js';
+import { consumeToEnd, textHeaders } from '../kafka/consume-to-end.js';
 
 /** What KafkaJS keeps of a record batch but does not type: the raw records, control records included. */
 type RawMessage = KafkaMessage & {
@@ -28,56 +27,17 @@ export interface ScannedRecord {
  * This does not trust any reader's filtering, so it can check that a read_committed reader filtered right.
  */
 export async function scanTransactions(brokers: string, topic: string, timeoutMs: number): Promise<ScannedRecord[]> {
-  const kafka = testClient(brokers, 'exactly-verifier');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
-    }
-  } finally {
-    await admin.disconnect();
-  }
   const out: ScannedRecord[] = [];
-  if (ends.size === 0) return out;
   // Per partition: next offset to take (dedupes records a fetch returns twice), and open records per producer.
   const next = new Map<number, bigint>();
   const pending = new Map<string, Array<Omit<ScannedRecord, 'fate'>>>();
-  const positions = new Map<number, bigint>();
-  const consumer = kafka.consumer({
-    groupId: `exactly-verifier-${randomUUID()}`,
-    readUncommitted: true,
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 32 * 1024 * 1024, // big fetches: a marker rarely arrives in a fetch of its own
-  });
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const caughtUp = () => [...ends].every(([p, end]) => (positions.get(p) ?? -1n) >= end);
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    positions.set(payload.partition, BigInt(payload.lastOffset) + 1n);
-    if (caughtUp()) finish();
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => scanBatch(batch, next, pending, out),
-    });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      done,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`scanning ${topic} did not reach the end within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
-  } finally {
-    await consumer.disconnect();
-  }
+  await consumeToEnd(
+    brokers,
+    topic,
+    // Big fetches: a marker rarely arrives in a fetch of its own (which KafkaJS never hands over).
+    { isolation: 'read_uncommitted', timeoutMs, clientId: 'exactly-verifier', maxBytesPerPartition: 32 * 1024 * 1024 },
+    (batch) => scanBatch(batch, next, pending, out),
+  );
   for (const records of pending.values()) for (const record of records) out.push({ ...record, fate: 'unresolved' });
   return out;
 }
@@ -110,13 +70,4 @@ function scanBatch(
     if (open) open.push(record);
     else pending.set(producer, [record]);
   }
-}
-
-function textHeaders(message: KafkaMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) headers[name] = last.toString();
-  }
-  return headers;
 }

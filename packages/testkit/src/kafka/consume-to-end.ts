@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { Batch, KafkaMessage } from 'kafkajs';
+import { testClient } from './client.js';
+import type { IsolationLevel } from './read-topic.js';
+
+export interface ConsumeToEndOptions {
+  readonly isolation: IsolationLevel;
+  readonly timeoutMs: number;
+  /** Bytes per partition per fetch; larger fetches mean fewer round trips (and fewer lone marker fetches). */
+  readonly maxBytesPerPartition?: number;
+  readonly clientId: string;
+}
+
+/**
+ * Consumes `topic` from the start to its end when the call begins (the last stable offset, as KafkaJS's admin
+ * reports it), with a fresh group that never commits, handing every batch to `onBatch`.
+ */
+export async function consumeToEnd(
+  brokers: string,
+  topic: string,
+  options: ConsumeToEndOptions,
+  onBatch: (batch: Batch) => void,
+): Promise<void> {
+  const kafka = testClient(brokers, options.clientId);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return;
+
+  const consumer = kafka.consumer({
+    groupId: `${options.clientId}-${randomUUID()}`,
+    readUncommitted: options.isolation === 'read_uncommitted',
+    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 16 * 1024 * 1024,
+  });
+  const positions = new Map<number, bigint>();
+  const caughtUp = () => [...ends].every(([partition, end]) => (positions.get(partition) ?? -1n) >= end);
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  // lastOffset counts control records (commit/abort markers) too, so it is the reader's true position.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    positions.set(payload.partition, BigInt(payload.lastOffset) + 1n);
+    if (caughtUp()) finish();
+  });
+  await consumer.connect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => onBatch(batch) });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const behind = [...ends]
+          .filter(([p, end]) => (positions.get(p) ?? -1n) < end)
+          .map(([p, end]) => `partition ${p} at ${positions.get(p) ?? 'start'} of ${end}`);
+        reject(
+          new Error(
+            `reading ${topic} (${options.isolation}) did not reach the end in ${options.timeoutMs} ms: ${behind.join('; ')}`,
+          ),
+        );
+      }, options.timeoutMs);
+    });
+    await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+/** A record's headers as text (the last value of a repeated header). */
+export function textHeaders(message: KafkaMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) headers[name] = last.toString();
+  }
+  return headers;
+}
