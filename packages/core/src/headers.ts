@@ -5,12 +5,15 @@ export const Headers = {
   sourceTopic: 'exactly.source.topic',
   sourcePartition: 'exactly.source.partition',
   sourceOffset: 'exactly.source.offset',
+  /** The input record's timestamp (ms): end-to-end delay can be measured from the output topics alone. */
+  sourceTimestamp: 'exactly.source.timestamp',
 } as const;
 
-export function sourceHeaders(topic: string, partition: number, offset: string): Record<string, string> {
+export function sourceHeaders(topic: string, partition: number, offset: string, timestamp: number): Record<string, string> {
   return {
     [Headers.sourceTopic]: topic,
     [Headers.sourcePartition]: String(partition),
     [Headers.sourceOffset]: offset,
+    [Headers.sourceTimestamp]: String(timestamp),
   };
 }

@@ -96,7 +96,7 @@ export class RecordPipeline {
     if (typeof result !== 'object' || Array.isArray(result)) {
       throw new TypeError(`handler must return an object keyed by output name, got ${describe(result)}`);
     }
-    const provenance = this.provenance ? sourceHeaders(raw.topic, raw.partition, raw.offset) : undefined;
+    const provenance = this.provenance ? sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp) : undefined;
     const encoded: EncodedRecord[] = [];
     for (const [name, records] of Object.entries(result)) {
       if (records === undefined) continue;
@@ -118,7 +118,7 @@ export class RecordPipeline {
   private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome {
     const headers: Record<string, Buffer | string> = {};
     for (const [name, value] of Object.entries(raw.headers)) if (value !== undefined) headers[name] = value;
-    Object.assign(headers, sourceHeaders(raw.topic, raw.partition, raw.offset), {
+    Object.assign(headers, sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp), {
       [Headers.errorKind]: error.kind,
       [Headers.errorMessage]: error.reason,
     });

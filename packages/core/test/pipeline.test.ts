@@ -143,6 +143,7 @@ describe('RecordPipeline', () => {
           [Headers.sourceTopic]: 'orders',
           [Headers.sourcePartition]: '3',
           [Headers.sourceOffset]: '42',
+          [Headers.sourceTimestamp]: '1700000000000',
         },
       });
       expect(Headers).toEqual({
@@ -151,6 +152,7 @@ describe('RecordPipeline', () => {
         sourceTopic: 'exactly.source.topic',
         sourcePartition: 'exactly.source.partition',
         sourceOffset: 'exactly.source.offset',
+        sourceTimestamp: 'exactly.source.timestamp',
       });
     });
 
@@ -250,6 +252,7 @@ describe('RecordPipeline', () => {
         'exactly.source.topic': 'orders',
         'exactly.source.partition': '3',
         'exactly.source.offset': '42',
+        'exactly.source.timestamp': '1700000000000',
       });
     });
 

@@ -161,7 +161,7 @@ describe('TestDriver', () => {
       const driver = new TestDriver(processor);
       const key = Buffer.from('k1');
       const value = Buffer.from('{not json');
-      await driver.sendRaw({ key, value, partition: 1, headers: { trace: 'abc' } });
+      await driver.sendRaw({ key, value, partition: 1, timestamp: 1234, headers: { trace: 'abc' } });
       expect(seen).toEqual([]);
       expect(driver.output('shipments')).toEqual([]);
       const [letter] = driver.deadLetters();
@@ -181,6 +181,7 @@ describe('TestDriver', () => {
         'exactly.source.topic': 'orders',
         'exactly.source.partition': '1',
         'exactly.source.offset': '0',
+        'exactly.source.timestamp': '1234',
       });
     });
 
@@ -279,17 +280,19 @@ describe('TestDriver', () => {
 
   it('adds provenance headers when asked', async () => {
     const driver = new TestDriver(router().processor, { provenance: true });
-    await driver.send('k', { id: 'o', qty: 1 }, { partition: 4 });
+    await driver.send('k', { id: 'o', qty: 1 }, { partition: 4, timestamp: 5678 });
     expect(driver.output('audit')[0]?.headers).toEqual({
       from: 'router',
       'exactly.source.topic': 'orders',
       'exactly.source.partition': '4',
       'exactly.source.offset': '0',
+      'exactly.source.timestamp': '5678',
     });
     expect(driver.output('shipments')[0]?.headers).toEqual({
       'exactly.source.topic': 'orders',
       'exactly.source.partition': '4',
       'exactly.source.offset': '0',
+      'exactly.source.timestamp': '5678',
     });
   });
 
