@@ -150,4 +150,18 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
       unresolved: 0,
     });
   });
+
+  it('accepts an input that went to the dead-letter topic once and nowhere else; flags one that did both', async () => {
+    const t = await fixture(3);
+    const dlq = uniqueTopic('verify-dlq');
+    await createTopics(brokers, [dlq]);
+    await write(t.input, t.output, [{ source: '0:0' }, { source: '0:2' }]);
+    await write(t.input, dlq, [{ source: '0:1' }]);
+    const verify = (outputs: string[]) => verifyExactlyOnce({ brokers, input: t.input, outputs, deadLetter: dlq });
+    expect(await verify([t.output])).toMatchObject({ ok: true, missing: 0, duplicated: 0 });
+
+    await write(t.input, t.output, [{ source: '0:1' }]); // now 0:1 is both dead-lettered and processed
+    expect(await verify([t.output])).toMatchObject({ ok: false, duplicated: 1 });
+  });
 });
+

@@ -3,7 +3,7 @@ import { verifyExactlyOnce } from '@exactly/testkit';
 import { resolveBrokers } from '../brokers.js';
 
 const USAGE =
-  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port] [--expect per-input=N] [--timeout ms]';
+  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port] [--expect per-input=N]\n                      [--dead-letter <topic>] [--timeout ms]';
 
 /**
  * `exactly verify`: checks a drained run from the topics alone (outputs need provenance headers: run the
@@ -15,6 +15,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     options: {
       input: { type: 'string' },
       outputs: { type: 'string' },
+      'dead-letter': { type: 'string' },
       brokers: { type: 'string' },
       expect: { type: 'string' },
       timeout: { type: 'string' },
@@ -41,6 +42,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       .map((t) => t.trim())
       .filter(Boolean),
     expectPerInput,
+    deadLetter: values['dead-letter'],
     timeoutMs: values.timeout ? Number(values.timeout) : undefined,
   });
   process.stdout.write(`${JSON.stringify({ ...verdict, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);

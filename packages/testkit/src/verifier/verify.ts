@@ -11,6 +11,11 @@ export interface VerifyOptions {
   readonly outputs: readonly string[];
   /** Outputs each input must have on each output topic. Default 1. */
   readonly expectPerInput?: number;
+  /**
+   * The processor's dead-letter topic. An input found there (by its `exactly.source.*` headers) must be there
+   * exactly once and have no output on any output topic; the others are checked as usual.
+   */
+  readonly deadLetter?: string;
   readonly timeoutMs?: number;
 }
 
@@ -62,15 +67,30 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
   const timeoutMs = options.timeoutMs ?? 120_000;
   const inputs = await read(options.input, 'read_committed');
   const inputIds = new Set(inputs.map((r) => `${r.partition}:${r.offset}`));
+  const deadLettered = new Set<string>();
+  const topics = [...options.outputs];
+  if (options.deadLetter) {
+    for (const record of await read(options.deadLetter, 'read_committed')) {
+      if (record.headers[SOURCE_TOPIC] === options.input) {
+        deadLettered.add(`${record.headers[SOURCE_PARTITION]}:${record.headers[SOURCE_OFFSET]}`);
+      }
+    }
+    topics.push(options.deadLetter);
+  }
+  // Dead-lettered inputs: once in the dead-letter topic, nowhere else. The rest: `expected` times per output.
+  const expectedFor = (topic: string, id: string): number => {
+    if (topic === options.deadLetter) return deadLettered.has(id) ? 1 : 0;
+    return deadLettered.has(id) ? 0 : expected;
+  };
   // Topics are read side by side: each has its own consumers.
   const verdicts = await Promise.all(
-    options.outputs.map(async (topic) => {
+    topics.map(async (topic) => {
       const [records, scanned] = await Promise.all([
         read(topic, 'read_committed'),
         scanTransactions(options.brokers, topic, timeoutMs),
       ]);
       return {
-        ...checkOutput(topic, records, options.input, inputIds, expected),
+        ...checkOutput(topic, records, options.input, inputIds, (id) => expectedFor(topic, id)),
         ...compareWithLog(records, scanned),
       };
     }),
@@ -124,7 +144,7 @@ function checkOutput(
   records: readonly ReadRecord[],
   inputTopic: string,
   inputIds: ReadonlySet<string>,
-  expected: number,
+  expectedFor: (inputId: string) => number,
 ): ProvenanceVerdict {
   const examples: string[] = [];
   const note = (line: string) => examples.length < 10 && examples.push(line);
@@ -157,6 +177,7 @@ function checkOutput(
   let duplicated = 0;
   for (const id of inputIds) {
     const count = counts.get(id) ?? 0;
+    const expected = expectedFor(id);
     if (count < expected) {
       missing += 1;
       note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
