@@ -26,3 +26,6 @@ export { startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
 export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
 export { verifyExactlyOnce } from './verifier/verify.js';
+export type { ExampleApp, GeneratedRecord } from './example.js';
+export { topicsOf, writeExampleRecords } from './example-records.js';
+export type { ProcessorTopics } from './example-records.js';
