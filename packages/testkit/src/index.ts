@@ -29,3 +29,4 @@ export { verifyExactlyOnce } from './verifier/verify.js';
 export type { ExampleApp, GeneratedRecord } from './example.js';
 export { topicsOf, writeExampleRecords } from './example-records.js';
 export type { ProcessorTopics } from './example-records.js';
+export { freePort } from './kafka/ports.js';

@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+
+/** The example's processor in a process of its own (`exactly run`), so the demo can kill it for real. */
+export class ProcessorProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  /** Transactions of the processes that ended, so totals survive a restart. */
+  private base = { committed: 0, aborted: 0 };
+  private last = { committed: 0, aborted: 0 };
+  output = '';
+
+  constructor(
+    private readonly mainFile: string,
+    private readonly brokers: string,
+    private readonly suffix: string,
+    private readonly metricsPort: number,
+  ) {}
+
+  start(): void {
+    this.base = {
+      committed: this.base.committed + this.last.committed,
+      aborted: this.base.aborted + this.last.aborted,
+    };
+    this.last = { committed: 0, aborted: 0 };
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'run',
+        this.mainFile,
+        '--brokers',
+        this.brokers,
+        '--provenance',
+        '--metrics-port',
+        String(this.metricsPort),
+        '--session-timeout',
+        '6000',
+        '--log-level',
+        'warn',
+      ],
+      { env: { ...process.env, EXACTLY_TOPIC_SUFFIX: this.suffix }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.child = child;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+
+  /** Committed and aborted transactions over every process so far (from each one's /metrics). */
+  async transactions(): Promise<{ committed: number; aborted: number }> {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+      const sum = (name: string) =>
+        text
+          .split('\n')
+          .filter((line) => line.startsWith(name))
+          .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      this.last = {
+        committed: sum('exactly_transactions_committed_total'),
+        aborted: sum('exactly_transactions_aborted_total'),
+      };
+    } catch {
+      // between processes: keep the last numbers
+    }
+    return { committed: this.base.committed + this.last.committed, aborted: this.base.aborted + this.last.aborted };
+  }
+}
