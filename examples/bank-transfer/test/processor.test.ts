@@ -8,8 +8,12 @@ describe('bank-transfer (TestDriver, no broker)', () => {
 
   it('a transfer becomes a debit of the sender and a credit of the receiver, keyed by account', async () => {
     await driver.send('t1', { id: 't1', from: 'alice', to: 'bob', amountCents: 2500 });
-    expect(driver.output('debits')).toMatchObject([{ key: 'alice', value: { transferId: 't1', account: 'alice', amountCents: -2500 } }]);
-    expect(driver.output('credits')).toMatchObject([{ key: 'bob', value: { transferId: 't1', account: 'bob', amountCents: 2500 } }]);
+    expect(driver.output('debits')).toMatchObject([
+      { key: 'alice', value: { transferId: 't1', account: 'alice', amountCents: -2500 } },
+    ]);
+    expect(driver.output('credits')).toMatchObject([
+      { key: 'bob', value: { transferId: 't1', account: 'bob', amountCents: 2500 } },
+    ]);
     expect(driver.deadLetters()).toEqual([]);
   });
 

@@ -7,6 +7,11 @@ export function accountEvent(i: number): { key: string; value: AccountEvent } {
   const user = `user-${i % 53}`;
   return {
     key: user,
-    value: { id: `event-${i}`, user, kind: KINDS[i % KINDS.length] as AccountEvent['kind'], channels: ['email', 'sms', 'push'] },
+    value: {
+      id: `event-${i}`,
+      user,
+      kind: KINDS[i % KINDS.length] as AccountEvent['kind'],
+      channels: ['email', 'sms', 'push'],
+    },
   };
 }

@@ -9,7 +9,10 @@ describe('order-router on a real broker', () => {
   it('every order appears once on shipments, invoices and audit (read_committed)', async () => {
     const processor = example.processor(`-${Date.now().toString(36)}`);
     const topics = topicsOf(processor);
-    await createTopics(brokers, [topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions: 3 })));
+    await createTopics(
+      brokers,
+      [topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions: 3 })),
+    );
     await writeExampleRecords(brokers, example, processor, 0, 2000);
     const app = await run(processor, { brokers, provenance: true, logLevel: 'silent' });
     try {
@@ -18,7 +21,14 @@ describe('order-router on a real broker', () => {
       await app.stop();
     }
     const verdict = await verifyExactlyOnce({ brokers, ...topics });
-    expect(verdict).toMatchObject({ ok: true, inputs: 2000, missing: 0, duplicated: 0, orderViolations: 0, abortedRead: 0 });
+    expect(verdict).toMatchObject({
+      ok: true,
+      inputs: 2000,
+      missing: 0,
+      duplicated: 0,
+      orderViolations: 0,
+      abortedRead: 0,
+    });
     expect(verdict.outputs.map((o) => o.records)).toEqual([2000, 2000, 2000, 0]); // shipments, invoices, audit, dlq
   });
 });

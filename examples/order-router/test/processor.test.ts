@@ -16,7 +16,14 @@ describe('order-router (TestDriver, no broker)', () => {
   });
 
   it('adds up the invoice in cents, exactly', async () => {
-    await driver.send('c', { id: 'o', customer: 'c', items: [{ sku: 'fig', qty: 3, price: 0.1 }, { sku: 'kiwi', qty: 1, price: 19.99 }] });
+    await driver.send('c', {
+      id: 'o',
+      customer: 'c',
+      items: [
+        { sku: 'fig', qty: 3, price: 0.1 },
+        { sku: 'kiwi', qty: 1, price: 19.99 },
+      ],
+    });
     expect(driver.output('invoices')[0]?.value.totalCents).toBe(30 + 1999);
   });
 

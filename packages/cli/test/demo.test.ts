@@ -17,7 +17,17 @@ function demo(args: string[]): Promise<{ code: number | null; output: string }> 
 
 describe('pnpm start (the demo), against a real broker', () => {
   it('runs an example, survives the mid-run SIGKILL, and the verifier finds 0 duplicates and 0 missing', async () => {
-    const { code, output } = await demo(['--', '--example', 'bank-transfer', '--records', '3000', '--rate', '3000', '--partitions', '3']);
+    const { code, output } = await demo([
+      '--',
+      '--example',
+      'bank-transfer',
+      '--records',
+      '3000',
+      '--rate',
+      '3000',
+      '--partitions',
+      '3',
+    ]);
     expect(output).toContain('>>> processor killed with SIGKILL');
     expect(output).toMatch(/records in +3000/);
     expect(output).toMatch(/debits-demo-\S+ +2880 records/); // 1 request in 50 is invalid on purpose

@@ -9,7 +9,12 @@ export const Headers = {
   sourceTimestamp: 'exactly.source.timestamp',
 } as const;
 
-export function sourceHeaders(topic: string, partition: number, offset: string, timestamp: number): Record<string, string> {
+export function sourceHeaders(
+  topic: string,
+  partition: number,
+  offset: string,
+  timestamp: number,
+): Record<string, string> {
   return {
     [Headers.sourceTopic]: topic,
     [Headers.sourcePartition]: String(partition),

@@ -1,6 +1,6 @@
 import { bindSerde, type Processor } from '@exactly/core';
-import { testClient } from './kafka/client.js';
 import type { ExampleApp } from './example.js';
+import { testClient } from './kafka/client.js';
 
 export interface ProcessorTopics {
   readonly input: string;
@@ -31,7 +31,10 @@ export async function writeExampleRecords(
   const input = processor.input;
   const key = await bindSerde(input.key, { topic: input.name, role: 'key' });
   const value = await bindSerde(input.value, { topic: input.name, role: 'value' });
-  const producer = testClient(brokers, 'exactly-example-generator').producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = testClient(brokers, 'exactly-example-generator').producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     const messages = [];

@@ -8,6 +8,9 @@ export type {
   TestOutputRecord,
 } from './driver.js';
 export { TestDriver } from './driver.js';
+export type { ExampleApp, GeneratedRecord } from './example.js';
+export type { ProcessorTopics } from './example-records.js';
+export { topicsOf, writeExampleRecords } from './example-records.js';
 export type { TopicSpec } from './kafka/client.js';
 export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
 export type { GenerateOptions } from './kafka/generate.js';
@@ -17,6 +20,7 @@ export { ensureKafkaJars } from './kafka/jars.js';
 export type { LocalBrokerOptions } from './kafka/local-broker.js';
 export { LocalBroker } from './kafka/local-broker.js';
 export { cacheDir, KAFKA_VERSION } from './kafka/paths.js';
+export { freePort } from './kafka/ports.js';
 export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
 export { readTopic } from './kafka/read-topic.js';
 export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
@@ -26,7 +30,3 @@ export { startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
 export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
 export { verifyExactlyOnce } from './verifier/verify.js';
-export type { ExampleApp, GeneratedRecord } from './example.js';
-export { topicsOf, writeExampleRecords } from './example-records.js';
-export type { ProcessorTopics } from './example-records.js';
-export { freePort } from './kafka/ports.js';

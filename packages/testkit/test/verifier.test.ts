@@ -164,4 +164,3 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
     expect(await verify([t.output])).toMatchObject({ ok: false, duplicated: 1 });
   });
 });
-
