@@ -2,11 +2,18 @@
 import { main } from './main.js';
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exit(code),
   (error: unknown) => {
     process.stderr.write(`exactly: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    exit(1);
   },
 );
+
+/**
+ * The command's work is done (a processor has stopped and closed its clients): end the process even if a
+ * client library left a timer or socket behind. The short delay lets piped output drain.
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 500).unref();
+}

@@ -9,6 +9,7 @@ import { guard } from './guard.js';
 const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 
 export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): ConsumerPort {
+  let stopping = false;
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs,
@@ -23,10 +24,10 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
     retry: {
       retries: 10,
       // A broker restart exhausts KafkaJS's retries; rejoin rather than stop, unless nothing can help.
-      restartOnFailure: async (error) => classifyKafkaJsError(error).kind !== 'fatal',
+      // Never once stop() has begun: closing the connections under a fetch looks like a crash to KafkaJS.
+      restartOnFailure: async (error) => !stopping && classifyKafkaJsError(error).kind !== 'fatal',
     },
   });
-  let stopping = false;
   let listening = false;
   let runConfig: Parameters<typeof consumer.run>[0];
   /**
