@@ -38,6 +38,14 @@ Command: \`${command}\` (seed ${report.seed}; the same seed gives the same sched
 |---|---|
 ${rows.map(([k, val]) => `| ${k} | ${val} |`).join('\n')}
 
+## What chaos has found
+
+| date | finding | fix |
+|---|---|---|
+| 2026-11-25 | CI profile, seed 20261125: 4,183 inputs twice on each output topic. A zombie, resumed, fenced the partition's new owners *after* they had read the committed offset: KafkaJS sends the transactional \`InitProducerId\` only with the first transaction, not on \`connect()\`, so the engine read the position before it fenced. | \`init()\` now begins and aborts an empty transaction (InitProducerId, nothing else) before the offset is read; \`packages/runtime/test/fencing.test.ts\` fails without it. |
+| 2026-11-25 | Broker kills only, seed 5: the group made no progress. KafkaJS gave up its consumer on an error it deems non-retriable (\`KafkaJSGroupCoordinatorNotFound\`), and a processor whose broker was down at start-up exited. | The adapter restarts the consumer itself; \`run()\` waits up to 60 s for the broker at start-up. |
+| 2026-11-25 | Full profile: one instance never exited after SIGTERM. Closing the connections looked like a crash to KafkaJS, which restarted the consumer. | No restart once stopping; the CLI ends the process when its work is done. |
+
 ## Profiles
 
 | profile | command | where |

@@ -49,8 +49,10 @@ export async function chaosCommand(args: string[]): Promise<number> {
   const json = JSON.stringify(report, null, 2);
   process.stdout.write(`${json}\n`);
   if (values.report) await writeFile(values.report, `${json}\n`);
-  const command =
-    `pnpm chaos ${args.filter((a) => !a.startsWith('--write-docs') && a !== values['write-docs']).join(' ')}`.trim();
+  // The command to repeat the run, without the flags that only say where to write files.
+  const fileFlags = new Set(['--report', '--write-docs']);
+  const shown = args.filter((arg, i) => !fileFlags.has(arg) && !fileFlags.has(args[i - 1] ?? ''));
+  const command = `pnpm chaos ${shown.join(' ')}`.trim();
   if (values['write-docs']) await writeFile(values['write-docs'], reliabilityDoc(report, command));
   return report.verdict.ok ? 0 : 1;
 }
