@@ -156,7 +156,7 @@ export class LocalBroker {
     while (Date.now() < deadline) {
       if (!isAlive(pid)) {
         await waitForExit(pid, 1000);
-        throw new Error(`Kafka exited during start-up. Last lines of ${this.logFile}:\n${await this.logTail()}`);
+        throw new Error(`Kafka exited during start-up. From ${this.logFile}:\n${await this.logTail()}`);
       }
       const log = await readFile(this.logFile, 'utf8').catch(() => '');
       if (log.includes('Kafka Server started') && (await acceptsConnections(this.port))) return;
@@ -168,11 +168,17 @@ export class LocalBroker {
     );
   }
 
-  /** The last lines of the broker's logs, for error messages. */
-  async logTail(lines = 30): Promise<string> {
+  /**
+   * For error messages: the broker's ERROR and FATAL lines first (the cause; a failed start ends in pages of
+   * shutdown chatter), then the last lines of its logs.
+   */
+  async logTail(lines = 15): Promise<string> {
     const read = async (file: string) => (await readFile(join(this.dir, file), 'utf8').catch(() => '')).trimEnd();
-    const text = [await read('broker.log'), await read('stdout.log')].filter(Boolean).join('\n');
-    return text.split('\n').slice(-lines).join('\n') || '(the broker wrote no log)';
+    const all = [await read('broker.log'), await read('stdout.log')].filter(Boolean).join('\n').split('\n');
+    // Each ERROR line with the two after it: the exception and its message follow on the next lines.
+    const errors = all.flatMap((line, i) => (/\b(ERROR|FATAL)\b/.test(line) ? all.slice(i, i + 3) : [])).slice(0, 15);
+    const tail = all.slice(-lines).join('\n') || '(the broker wrote no log)';
+    return errors.length > 0 ? `${errors.join('\n')}\n...\n${tail}` : tail;
   }
 }
 
