@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createTopics, generateRecords, groupLag } from '@exactly/testkit';
+import { consumeToEnd, createTopics, generateRecords, groupLag } from '@exactly/testkit';
 
 export interface Contender {
   readonly name: string;
@@ -13,7 +13,7 @@ export interface Contender {
 export interface Measurement {
   readonly contender: string;
   readonly records: number;
-  /** Input records fully processed per second, from the group's first commit to its last. */
+  /** Input records fully processed per second, from the first committed output to the last (their timestamps). */
   readonly recordsPerSecond: number;
   /** CPU seconds (user + system) of the contender's process per 100,000 records. */
   readonly cpuSecondsPer100k: number;
@@ -45,12 +45,11 @@ export async function measure(
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let first: { at: number; lag: number } | undefined;
-  let last = Date.now();
   let peakRssKb = 0;
   let cpuTicks = 0;
   const deadline = Date.now() + 30 * 60_000;
   try {
+    // Done when the group has committed everything; the time window comes from the outputs afterwards.
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${contender.name} exited early:\n${errors.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error(`${contender.name} did not finish within 30 minutes`);
@@ -59,30 +58,44 @@ export async function measure(
         peakRssKb = Math.max(peakRssKb, sample.rssKb);
         cpuTicks = sample.cpuTicks;
       }
-      const lag = await groupLag(brokers, id, topics.BENCH_INPUT).catch(() => records);
-      const now = Date.now();
-      if (!first && lag < records) first = { at: now, lag };
-      if (lag === 0) {
-        last = now;
-        break;
-      }
-      await delay(100);
+      if ((await groupLag(brokers, id, topics.BENCH_INPUT).catch(() => records)) === 0) break;
+      await delay(200);
     }
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
-  const start = first ?? { at: last, lag: 0 };
-  const processedInWindow = records - start.lag;
-  const seconds = Math.max(0.001, (last - start.at) / 1000);
+  const window = await outputWindow(brokers, topics.BENCH_LEFT);
+  const seconds = Math.max(0.001, (window.last - window.first) / 1000);
   return {
     contender: contender.name,
     records,
-    recordsPerSecond: Math.round(processedInWindow / seconds),
+    recordsPerSecond: Math.round(window.count / seconds),
     cpuSecondsPer100k: Number(((cpuTicks / CLOCK_TICKS / records) * 100_000).toFixed(2)),
     peakRssMb: Math.round(peakRssKb / 1024),
     seconds: Number(seconds.toFixed(1)),
   };
+}
+
+/** First and last timestamp (the producer's CreateTime) among a topic's committed records, and their count. */
+async function outputWindow(brokers: string, topic: string): Promise<{ first: number; last: number; count: number }> {
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  let count = 0;
+  await consumeToEnd(
+    brokers,
+    topic,
+    { isolation: 'read_committed', timeoutMs: 300_000, clientId: 'exactly-bench' },
+    (batch) => {
+      for (const message of batch.messages) {
+        const at = Number(message.timestamp);
+        if (at < first) first = at;
+        if (at > last) last = at;
+        count += 1;
+      }
+    },
+  );
+  return { first, last, count };
 }
 
 function sampleProcess(pid: number): { rssKb: number; cpuTicks: number } | undefined {

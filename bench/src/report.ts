@@ -46,7 +46,8 @@ Every contender runs on the same broker and machine, on the same workload, inter
 so that the *ratios* mean something on a shared machine whose absolute speed drifts from run to run.
 
 Workload: read 1 KB JSON records, parse them, emit one record to each of two output topics.
-Throughput: input records fully processed per second, from the group's first committed offset to its last.
+Throughput: input records fully processed per second, from the first committed output record to the last
+(by their timestamps, read back with read_committed). CPU and peak RSS are the contender's process's own.
 
 ## Latest run
 

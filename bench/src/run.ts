@@ -37,7 +37,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
   },
 });
-const records = Number(values.records ?? (values.quick ? 60_000 : 600_000));
+const records = Number(values.records ?? (values.quick ? 150_000 : 600_000));
 const partitions = Number(values.partitions);
 const runs = Number(values.runs);
 

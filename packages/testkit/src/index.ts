@@ -13,6 +13,7 @@ export type { ProcessorTopics } from './example-records.js';
 export { topicsOf, writeExampleRecords } from './example-records.js';
 export type { TopicSpec } from './kafka/client.js';
 export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
+export { consumeToEnd } from './kafka/consume-to-end.js';
 export type { GenerateOptions } from './kafka/generate.js';
 export { generateRecords } from './kafka/generate.js';
 export { groupLag, waitForGroupCaughtUp, waitUntil } from './kafka/group.js';
