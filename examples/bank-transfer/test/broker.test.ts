@@ -1,5 +1,5 @@
 import { run } from '@exactly/runtime';
-import { createTopics, topicsOf, verifyExactlyOnce, waitForGroupCaughtUp, writeExampleRecords } from '@exactly/testkit';
+import { runExampleOnBroker } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import example from '../src/example.js';
 
@@ -7,20 +7,11 @@ const brokers = inject('kafkaBrokers');
 
 describe('bank-transfer on a real broker', () => {
   it('valid transfers appear once as a debit and a credit; invalid ones once in the dead-letter topic', async () => {
-    const processor = example.processor(`-${Date.now().toString(36)}`);
-    const topics = topicsOf(processor);
-    await createTopics(
+    const verdict = await runExampleOnBroker(example, {
       brokers,
-      [topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions: 3 })),
-    );
-    await writeExampleRecords(brokers, example, processor, 0, 2000);
-    const app = await run(processor, { brokers, provenance: true, logLevel: 'silent' });
-    try {
-      await waitForGroupCaughtUp(brokers, processor.id, topics.input);
-    } finally {
-      await app.stop();
-    }
-    const verdict = await verifyExactlyOnce({ brokers, ...topics });
+      records: 2000,
+      start: (processor) => run(processor, { brokers, provenance: true, logLevel: 'silent' }),
+    });
     expect(verdict).toMatchObject({
       ok: true,
       inputs: 2000,

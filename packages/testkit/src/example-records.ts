@@ -17,6 +17,20 @@ export function topicsOf(processor: Processor): ProcessorTopics {
   };
 }
 
+/** Encodes an example's generated records with the processor's input serdes, as they go to Kafka. */
+export async function exampleEncoder(example: ExampleApp, processor: Processor) {
+  const input = processor.input;
+  const key = await bindSerde(input.key, { topic: input.name, role: 'key' });
+  const value = await bindSerde(input.value, { topic: input.name, role: 'value' });
+  return async (i: number): Promise<{ key: Buffer | null; value: Buffer }> => {
+    const record = example.record(i);
+    return {
+      key: record.key === null ? null : await key.serialize(record.key),
+      value: await value.serialize(record.value),
+    };
+  };
+}
+
 /**
  * Writes records `from` .. `from + count - 1` of an example's generator to the processor's input topic,
  * encoded with the input topic's own serdes, with an idempotent producer.
@@ -28,25 +42,17 @@ export async function writeExampleRecords(
   from: number,
   count: number,
 ): Promise<void> {
-  const input = processor.input;
-  const key = await bindSerde(input.key, { topic: input.name, role: 'key' });
-  const value = await bindSerde(input.value, { topic: input.name, role: 'value' });
+  const encode = await exampleEncoder(example, processor);
   const producer = testClient(brokers, 'exactly-example-generator').producer({
     idempotent: true,
     maxInFlightRequests: 1,
   });
   await producer.connect();
   try {
-    const messages = [];
-    for (let i = from; i < from + count; i++) {
-      const record = example.record(i);
-      messages.push({
-        key: record.key === null ? null : await key.serialize(record.key),
-        value: await value.serialize(record.value),
-      });
-    }
-    for (let start = 0; start < messages.length; start += 500) {
-      await producer.send({ topic: input.name, messages: messages.slice(start, start + 500) });
+    for (let start = from; start < from + count; start += 500) {
+      const messages = [];
+      for (let i = start; i < Math.min(start + 500, from + count); i++) messages.push(await encode(i));
+      await producer.send({ topic: processor.input.name, messages });
     }
   } finally {
     await producer.disconnect();

@@ -10,7 +10,9 @@ export type {
 export { TestDriver } from './driver.js';
 export type { ExampleApp, GeneratedRecord } from './example.js';
 export type { ProcessorTopics } from './example-records.js';
-export { topicsOf, writeExampleRecords } from './example-records.js';
+export { exampleEncoder, topicsOf, writeExampleRecords } from './example-records.js';
+export type { ExampleRunOptions } from './example-run.js';
+export { runExampleOnBroker } from './example-run.js';
 export type { TopicSpec } from './kafka/client.js';
 export { createTopics, testClient, uniqueTopic } from './kafka/client.js';
 export { consumeToEnd } from './kafka/consume-to-end.js';
