@@ -40,6 +40,10 @@ export function spawnFanOut(
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
+  // A test abandoned by its timeout never stops its processors: they die with the test worker.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   return { child, exited, output: () => output };
 }
 

@@ -121,6 +121,9 @@ export class LocalBroker {
       child.once('error', (error: NodeJS.ErrnoException) => reject(javaError(error)));
     });
     if (this.options.detached) child.unref();
+    // A private broker must not outlive the process that started it, even when that process never reaches
+    // stop() (a test abandoned by its timeout, an uncaught error): kill it on exit. Removed by stop()/kill().
+    else this.ownExitHook(spawned);
     this.pidValue = spawned;
     await writeFile(
       this.stateFile,
@@ -129,12 +132,32 @@ export class LocalBroker {
     await this.waitUntilReady(this.options.startTimeoutMs ?? 60_000);
   }
 
+  private exitHook: (() => void) | undefined;
+
+  private ownExitHook(pid: number): void {
+    this.dropExitHook();
+    this.exitHook = () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', this.exitHook);
+  }
+
+  private dropExitHook(): void {
+    if (this.exitHook) process.off('exit', this.exitHook);
+    this.exitHook = undefined;
+  }
+
   /** kill -9: no shutdown, no flush; for chaos tests. Resolves once the process is gone. */
   async kill(): Promise<void> {
     const pid = this.pidValue;
     if (pid === undefined) return;
     await terminate(pid, 'SIGKILL', 10_000);
     this.pidValue = undefined;
+    this.dropExitHook();
   }
 
   /** Controlled shutdown (SIGTERM), then SIGKILL if it takes longer than 30 s. Leaves no process behind. */
@@ -143,6 +166,7 @@ export class LocalBroker {
     if (pid === undefined) return;
     await terminate(pid, 'SIGTERM', 30_000);
     this.pidValue = undefined;
+    this.dropExitHook();
   }
 
   private async format(libs: string): Promise<void> {
