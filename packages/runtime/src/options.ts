@@ -1,6 +1,8 @@
 import type { SchemaRegistryClient } from '@exactly/core';
 import type { LevelWithSilent } from 'pino';
 
+export type ClientName = 'kafkajs' | 'platformatic';
+
 export interface RunOptions {
   /** Bootstrap brokers, `host:port` strings or one comma-separated string. */
   readonly brokers: string | readonly string[];
@@ -18,15 +20,25 @@ export interface RunOptions {
   readonly provenance?: boolean;
   /** Needed by `avro()` serdes. */
   readonly schemaRegistry?: SchemaRegistryClient;
-  /** Broker-side cap on an open transaction; a dead producer's transaction is aborted after it. Default 60 s. */
+  /**
+   * Broker-side cap on an open transaction; a dead producer's transaction is aborted after it, and until then it
+   * holds back read_committed readers. Default 60 s with kafkajs, 10 s with platformatic (see docs/guarantees.md).
+   */
   readonly transactionTimeoutMs?: number;
   /** A member silent this long leaves the group and its partitions move. Default 30 s. */
   readonly sessionTimeoutMs?: number;
-  /** Client library. Only 'kafkajs' for now. */
-  readonly client?: 'kafkajs';
+  /**
+   * Client library. 'kafkajs' (default): one transactional producer per input partition. 'platformatic'
+   * (@platformatic/kafka, Node >= 22.22): KIP-447, one producer per instance, one transaction across partitions.
+   */
+  readonly client?: ClientName;
   /** Log level of the JSON logs on stderr. Default 'info'. */
   readonly logLevel?: LevelWithSilent;
-  /** Names this instance in logs and client ids. Default `<hostname>-<pid>`. */
+  /**
+   * Names this instance in logs and client ids; with platformatic also in its transactional.id
+   * (`<id>.<instanceId>`), so give each instance a stable one (a pod name): a restart then ends its predecessor's
+   * open transaction at once instead of after the transaction timeout. Default `<hostname>-<pid>`.
+   */
   readonly instanceId?: string;
 }
 
@@ -41,7 +53,7 @@ export interface ResolvedOptions {
   readonly schemaRegistry: SchemaRegistryClient | undefined;
   readonly transactionTimeoutMs: number;
   readonly sessionTimeoutMs: number;
-  readonly client: 'kafkajs';
+  readonly client: ClientName;
   readonly logLevel: LevelWithSilent;
   readonly instanceId: string;
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ExactlyConfigError } from '@exactly/core';
+import { nodeRunsPlatformatic, PLATFORMATIC_NODE_REQUIREMENT } from './adapters/platformatic/node-version.js';
 import type { ResolvedOptions, RunOptions } from './options.js';
 
 export function resolveOptions(options: RunOptions): ResolvedOptions {
@@ -14,8 +15,13 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     return value;
   };
   const client = options.client ?? 'kafkajs';
-  if (client !== 'kafkajs')
-    throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs)`);
+  if (client !== 'kafkajs' && client !== 'platformatic')
+    throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs, platformatic)`);
+  if (client === 'platformatic' && !nodeRunsPlatformatic(process.versions.node))
+    throw new ExactlyConfigError(
+      'client',
+      `'platformatic' needs Node ${PLATFORMATIC_NODE_REQUIREMENT}; this is Node ${process.versions.node}. Use client 'kafkajs' or a newer Node.`,
+    );
   return {
     brokers,
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
@@ -25,7 +31,12 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     metricsPort: options.metricsPort,
     provenance: options.provenance ?? false,
     schemaRegistry: options.schemaRegistry,
-    transactionTimeoutMs: positive('transactionTimeoutMs', options.transactionTimeoutMs, 60_000),
+    // KIP-447 mode: an instance restarted under another id leaves its open transaction to this timeout.
+    transactionTimeoutMs: positive(
+      'transactionTimeoutMs',
+      options.transactionTimeoutMs,
+      client === 'platformatic' ? 10_000 : 60_000,
+    ),
     sessionTimeoutMs: positive('sessionTimeoutMs', options.sessionTimeoutMs, 30_000),
     client,
     logLevel: options.logLevel ?? 'info',

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
-import { kafkaJsAdapter } from './adapters/kafkajs/index.js';
+import { createAdapter } from './adapters/create-adapter.js';
 import { Engine } from './engine/engine.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
@@ -52,11 +52,11 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
 ): Promise<RunningProcessor> {
   const resolved = resolveOptions(options);
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
-  const adapter = kafkaJsAdapter({
-    brokers: resolved.brokers,
-    clientId: `${processor.id}-${resolved.instanceId}`,
-    log: (level, message, extra) => log[level](extra, message),
-  });
+  const adapter = await createAdapter(
+    resolved.client,
+    { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}` },
+    log,
+  );
   const generic = processor as unknown as Processor;
   const pipeline = await RecordPipeline.create(generic, {
     registry: resolved.schemaRegistry,
@@ -74,6 +74,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
   const engine = new Engine(
     {
       processorId: processor.id,
+      instanceId: resolved.instanceId,
       groupId: processor.id,
       inputTopic: processor.input.name,
       adapter,
@@ -96,6 +97,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
       sessionTimeoutMs: resolved.sessionTimeoutMs,
       heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
       concurrency: Math.max(1, partitions),
+      maxPollRecords: resolved.maxBatchRecords,
     },
   );
   let server: Server | undefined;
@@ -108,7 +110,13 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
     throw error;
   }
   log.info(
-    { brokers: resolved.brokers, input: processor.input.name, partitions, commitIntervalMs: resolved.commitIntervalMs },
+    {
+      brokers: resolved.brokers,
+      input: processor.input.name,
+      partitions,
+      commitIntervalMs: resolved.commitIntervalMs,
+      client: adapter.name,
+    },
     'processor started',
   );
   const closeServer = () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));

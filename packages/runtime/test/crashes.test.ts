@@ -8,18 +8,20 @@ import {
   waitUntil,
 } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
-import { freshTopics, ids, range } from './helpers.js';
+import { CLIENTS, freshTopics, ids, range } from './helpers.js';
 import { kill9, spawnFanOut } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
 // Short timeouts so a killed instance's partitions move (and its open transaction is aborted) quickly.
 const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
 
-describe('processor processes killed on a real broker (read_committed verification)', () => {
+describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_committed verification)', (client) => {
   it('a crash mid-batch shows nothing of the batch; after restart all of it appears once', async () => {
     const topics = await freshTopics(brokers, 'crash', 1);
     await generateRecords({ brokers, topic: topics.input, count: 500 });
     const crashing = spawnFanOut(brokers, topics, {
+      client,
+      instance: 'p',
       env: { EXACTLY_TEST_CRASH_AFTER: '250' },
       args: [...fast, '--max-batch', '100'],
     });
@@ -28,7 +30,7 @@ describe('processor processes killed on a real broker (read_committed verificati
     expect(ids(await readTopic(brokers, topics.left))).toEqual(range(200));
     expect(ids(await readTopic(brokers, topics.right))).toEqual(range(200));
 
-    const restarted = spawnFanOut(brokers, topics, { args: fast });
+    const restarted = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
     try {
       await waitForGroupCaughtUp(brokers, topics.id, topics.input, 60_000);
     } finally {
@@ -45,7 +47,7 @@ describe('processor processes killed on a real broker (read_committed verificati
     await generateRecords({ brokers, topic: topics.input, count: total });
     let kills = 0;
     for (let round = 0; round < 5; round++) {
-      const processor = spawnFanOut(brokers, topics, { args: fast });
+      const processor = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
       const lagBefore = await groupLag(brokers, topics.id, topics.input);
       // Kill once it is making progress, at a different point of a transaction each round.
       await waitUntil(
@@ -57,7 +59,7 @@ describe('processor processes killed on a real broker (read_committed verificati
       await kill9(processor);
       kills += 1;
     }
-    const last = spawnFanOut(brokers, topics, { args: fast });
+    const last = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
     try {
       await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
     } finally {
@@ -87,14 +89,14 @@ describe('processor processes killed on a real broker (read_committed verificati
     // 20 ms a record: a graceful stop has to wait for the open transaction of up to 500 records (10 s).
     const slow = { args: [...fast, '--max-batch', '500'], env: { EXACTLY_TEST_SLOW_MS: '20' } };
 
-    const graceful = spawnFanOut(brokers, topics, slow);
-    await waitUntil(() => graceful.output().includes('"msg":"partition task opened"'), 'processing', 30_000);
+    const graceful = spawnFanOut(brokers, topics, { ...slow, client, instance: 'p' });
+    await waitUntil(() => /"msg":"partition (task )?opened"/.test(graceful.output()), 'processing', 30_000);
     graceful.child.kill('SIGTERM');
     expect(await graceful.exited).toBe(0);
     expect(graceful.output()).toContain('"msg":"processor stopped"');
 
-    const impatient = spawnFanOut(brokers, topics, slow);
-    await waitUntil(() => impatient.output().includes('"msg":"partition task opened"'), 'processing', 30_000);
+    const impatient = spawnFanOut(brokers, topics, { ...slow, client, instance: 'p' });
+    await waitUntil(() => /"msg":"partition (task )?opened"/.test(impatient.output()), 'processing', 30_000);
     impatient.child.kill('SIGTERM');
     await waitUntil(() => impatient.output().includes('SIGTERM: stopping'), 'the first signal to be seen', 10_000);
     const secondAt = Date.now();

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { classifyKafkaJsError } from '../src/adapters/kafkajs/classify.js';
-import { KAFKA_ERRORS } from '../src/adapters/kafkajs/error-table.js';
 import { ClientError } from '../src/port/errors.js';
+import { KAFKA_ERRORS } from '../src/port/kafka-errors.js';
 
 // KafkaJS builds its protocol errors from broker codes with this function; the tests use the real thing.
 const require = createRequire(import.meta.url);

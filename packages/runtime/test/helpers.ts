@@ -1,4 +1,5 @@
 import { createTopics, uniqueTopic } from '@exactly/testkit';
+import { nodeRunsPlatformatic } from '../src/adapters/platformatic/node-version.js';
 import type { FanOutTopics } from './fixtures/fan-out.js';
 
 /** Fresh topics (and group id) for one test: input with `partitions`, outputs with the same count. */
@@ -22,3 +23,11 @@ export function ids(records: ReadonlyArray<{ value: Buffer | null }>): number[] 
 }
 
 export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/**
+ * The client adapters every exactly-once test runs against. @platformatic/kafka needs Node 22.22+: on an older
+ * Node (which only the kafkajs adapter supports) its variants are not generated; CI runs Node 24, so both.
+ */
+export const CLIENTS: readonly ('kafkajs' | 'platformatic')[] = nodeRunsPlatformatic(process.versions.node)
+  ? ['kafkajs', 'platformatic']
+  : ['kafkajs'];

@@ -17,11 +17,27 @@ export interface ProcessorProcess {
 export function spawnFanOut(
   brokers: string,
   topics: FanOutTopics,
-  options: { env?: Record<string, string>; args?: string[] } = {},
+  options: { client?: string; instance?: string; env?: Record<string, string>; args?: string[] } = {},
 ): ProcessorProcess {
+  const identity = [
+    ...(options.client ? ['--client', options.client] : []),
+    // A restarted instance keeps its id, as a supervisor restarting a pod would.
+    ...(options.instance ? ['--instance-id', options.instance] : []),
+  ];
   const child = spawn(
     process.execPath,
-    [cli, 'run', fixture, '--brokers', brokers, '--provenance', '--log-level', 'info', ...(options.args ?? [])],
+    [
+      cli,
+      'run',
+      fixture,
+      '--brokers',
+      brokers,
+      '--provenance',
+      '--log-level',
+      'info',
+      ...identity,
+      ...(options.args ?? []),
+    ],
     {
       env: {
         ...process.env,

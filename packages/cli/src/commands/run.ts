@@ -6,7 +6,8 @@ import { startProgressLine } from '../progress.js';
 
 const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
                    [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
-                   [--transaction-timeout ms] [--session-timeout ms] [--log-level info]`;
+                   [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
+                   [--client kafkajs|platformatic] [--instance-id name]`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -24,6 +25,8 @@ export async function runCommand(args: string[]): Promise<number> {
       'transaction-timeout': { type: 'string' },
       'session-timeout': { type: 'string' },
       'log-level': { type: 'string' },
+      client: { type: 'string' },
+      'instance-id': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,6 +54,8 @@ export async function runCommand(args: string[]): Promise<number> {
     transactionTimeoutMs: number('transaction-timeout', values['transaction-timeout']),
     sessionTimeoutMs: number('session-timeout', values['session-timeout']),
     logLevel: (values['log-level'] as 'info' | undefined) ?? 'info',
+    client: (values.client ?? process.env.EXACTLY_CLIENT) as 'kafkajs' | 'platformatic' | undefined,
+    instanceId: values['instance-id'] ?? process.env.EXACTLY_INSTANCE_ID,
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

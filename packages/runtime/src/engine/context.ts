@@ -6,6 +6,8 @@ import type { AdminPort, ClientAdapter } from '../port/client.js';
 /** What every partition task shares: settings, clients, and the engine's way to stop on a fatal error. */
 export interface EngineContext {
   readonly processorId: string;
+  /** Names this instance; in 'instance' fencing mode it is part of the transactional.id. */
+  readonly instanceId: string;
   readonly groupId: string;
   readonly inputTopic: string;
   readonly adapter: ClientAdapter;

@@ -1,19 +1,34 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { BatchControl, ConsumedBatch, ConsumerOptions, ConsumerPort, TopicPartition } from '../port/client.js';
+import type {
+  BatchControl,
+  ConsumedBatch,
+  ConsumerOptions,
+  ConsumerPort,
+  PollControl,
+  TopicPartition,
+} from '../port/client.js';
 import type { ClientError } from '../port/errors.js';
 import type { EngineContext } from './context.js';
+import { InstanceTask } from './instance-task.js';
 import { PartitionTask } from './partition-task.js';
 
 /**
- * Runs partition tasks on the batches the consumer delivers. Each batch's transactions begin and end while
- * the consumer holds the batch, so a rebalance (which waits for batches in hand) never revokes a partition
- * with a transaction open; and if one is left open by a crash, the next owner's InitProducerId aborts it.
+ * Runs the consumer's deliveries through transactions, in the mode the client adapter's fencing allows.
+ * - 'partition' (KafkaJS): a partition task per input partition, each with its own producer. Each batch's
+ *   transactions begin and end while the consumer holds the batch, so a rebalance (which waits for batches in
+ *   hand) never revokes a partition with a transaction open; and if one is left open by a crash, the next
+ *   owner's InitProducerId aborts it.
+ * - 'instance' (KIP-447): one instance task, one producer, one transaction per poll across partitions.
  */
 export class Engine {
   private readonly tasks = new Map<number, PartitionTask>();
   /** Partitions whose producer was fenced: ignored until the group assigns them to us again. */
   private readonly fenced = new Set<number>();
   private readonly consumer: ConsumerPort;
+  /** 'instance' mode: partitions that delivered since the last assignment (logged once each). */
+  private readonly positioned = new Set<number>();
+  /** Set in 'instance' fencing mode. */
+  private readonly instanceTask: InstanceTask | undefined;
   private stopping: Promise<void> | undefined;
   /** Records in batches being handled now. The consumer fetches again only when they are done. */
   private inFlight = 0;
@@ -27,6 +42,8 @@ export class Engine {
     consumerOptions: ConsumerOptions,
   ) {
     this.consumer = ctx.adapter.consumer(consumerOptions);
+    this.instanceTask =
+      ctx.adapter.fencing === 'instance' ? new InstanceTask({ ...ctx, fail: (error) => this.fail(error) }) : undefined;
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -34,8 +51,11 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    // Before the first offset is read: a restarted instance ends its predecessor's open transaction first.
+    await this.instanceTask?.open();
     await this.consumer.start({
       onBatch: (batch, control) => this.onBatch(batch, control),
+      onPoll: (batches, control) => this.onPoll(batches, control),
       onAssignment: (partitions) => this.onAssignment(partitions),
       onCrash: (error: ClientError) =>
         this.fail(new Error(`the Kafka consumer stopped: ${error.message}`, { cause: error })),
@@ -70,12 +90,35 @@ export class Engine {
     }
   }
 
+  private async onPoll(batches: readonly ConsumedBatch[], control: PollControl): Promise<void> {
+    const task = this.instanceTask;
+    if (!task) throw new Error('onPoll is for adapters with instance fencing');
+    if (this.stopping) return control.rewind();
+    for (const batch of batches) {
+      if (this.positioned.has(batch.partition)) continue;
+      this.positioned.add(batch.partition);
+      this.ctx.log.info({ partition: batch.partition, committed: batch.records[0]?.offset }, 'partition opened');
+    }
+    const records = batches.reduce((sum, batch) => sum + batch.records.length, 0);
+    const metrics = this.ctx.metrics;
+    this.inFlight += records;
+    metrics.inFlightRecords.set(this.inFlight);
+    metrics.peakInFlight = Math.max(metrics.peakInFlight, this.inFlight);
+    try {
+      await task.handle(batches, control);
+    } finally {
+      this.inFlight -= records;
+      metrics.inFlightRecords.set(this.inFlight);
+    }
+  }
+
   private onAssignment(partitions: readonly TopicPartition[]): void {
     const owned = new Set(partitions.filter((p) => p.topic === this.ctx.inputTopic).map((p) => p.partition));
     this.ctx.metrics.rebalances.inc();
     this.ctx.metrics.assignedPartitions.set(owned.size);
     this.ctx.log.info({ partitions: [...owned].sort((a, b) => a - b) }, 'partitions assigned');
     this.fenced.clear();
+    this.positioned.clear();
     for (const [partition, task] of this.tasks) {
       if (owned.has(partition)) task.markStale();
       else {
@@ -98,6 +141,7 @@ export class Engine {
     this.stopping ??= (async () => {
       await this.consumer.stop();
       await Promise.all([...this.tasks.values()].map((task) => task.close()));
+      await this.instanceTask?.close();
       this.tasks.clear();
       await this.ctx.admin.close();
       if (this.failure) this.settle.reject(this.failure);

@@ -1,5 +1,4 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
 import { ProcessorStoppedError } from '../errors.js';
 import type {
   BatchControl,
@@ -9,6 +8,7 @@ import type {
   TransactionPort,
 } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
+import { type BatchWork, recordCommitted, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
 
 /** The outcome of handling one batch, for the engine. */
@@ -110,13 +110,14 @@ export class PartitionTask {
       if (start > 0 && (await control.heartbeat()) === 'rebalancing') return 'ok';
       if (!control.isCurrent()) return 'ok';
       const chunk = records.slice(start, start + this.ctx.maxBatchRecords);
-      const { outputs, processed, stoppedOn, deadLetters } = await this.runPipeline(chunk);
+      const work = await runPipeline(this.ctx, chunk);
+      const { processed, stoppedOn } = work;
       const last = processed[processed.length - 1];
       if (last) {
         const isLastChunk = start + this.ctx.maxBatchRecords >= records.length && !stoppedOn;
         // Past the batch's last record there may be control records: commit beyond them on the final chunk.
         const next = isLastChunk ? BigInt(batch.nextOffset) : BigInt(last.offset) + 1n;
-        await this.commit(outputs, next, processed, deadLetters);
+        await this.commit(work, next);
         control.advance(next.toString());
       }
       if (stoppedOn) {
@@ -131,45 +132,15 @@ export class PartitionTask {
     return 'ok';
   }
 
-  private async runPipeline(records: readonly RawRecord[]) {
-    const outputs: EncodedRecord[] = [];
-    const processed: RawRecord[] = [];
-    const deadLetters: RecordError[] = [];
-    let stoppedOn: RecordError | undefined;
-    for (const record of records) {
-      const outcome = await this.ctx.pipeline.process(record);
-      if (outcome.ok) {
-        for (const output of outcome.records) outputs.push(output);
-      } else if (this.ctx.pipeline.processor.onError === 'stop') {
-        stoppedOn = outcome.error;
-        break;
-      } else {
-        this.ctx.log.warn(
-          { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
-          'record sent to the dead-letter topic',
-        );
-        deadLetters.push(outcome.error);
-        outputs.push(outcome.deadLetter);
-      }
-      processed.push(record);
-    }
-    return { outputs, processed, stoppedOn, deadLetters };
-  }
-
-  private async commit(
-    outputs: EncodedRecord[],
-    next: bigint,
-    inputs: RawRecord[],
-    deadLetters: RecordError[],
-  ): Promise<void> {
+  private async commit(work: BatchWork, next: bigint): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the partition task has no producer');
     const started = performance.now();
     let transaction: TransactionPort | undefined;
     try {
       transaction = await producer.begin();
-      if (outputs.length > 0) await transaction.send(outputs);
-      await transaction.sendOffsets(this.ctx.groupId, this.partition, next.toString());
+      if (work.outputs.length > 0) await transaction.send(work.outputs);
+      await transaction.sendOffsets(this.ctx.groupId, [{ ...this.partition, offset: next.toString() }]);
     } catch (error) {
       await this.abortQuietly(transaction);
       throw error;
@@ -182,16 +153,9 @@ export class PartitionTask {
       this.opened = false;
       throw error;
     }
-    const now = Date.now();
     this.committed = next;
     this.position = next;
-    const m = this.ctx.metrics;
-    m.transactionsCommitted.inc();
-    m.commitLatency.observe((performance.now() - started) / 1000);
-    m.recordsIn.inc(inputs.length);
-    for (const error of deadLetters) m.deadLetters.inc({ kind: error.kind });
-    for (const output of outputs) m.recordsOut.inc({ topic: output.topic });
-    for (const input of inputs) m.endToEndLatency.observe(Math.max(0, now - input.timestamp) / 1000);
+    recordCommitted(this.ctx, work, started);
   }
 
   private async abortQuietly(transaction: TransactionPort | undefined): Promise<void> {

@@ -7,6 +7,13 @@ import type { ClientError } from './errors.js';
  */
 export interface ClientAdapter {
   readonly name: string;
+  /**
+   * How zombies are fenced, which decides the engine's mode.
+   * - 'partition': by transactional.id alone (no KIP-447): one transactional producer per input partition.
+   * - 'instance': offsets commit with the group's generation (KIP-447), so the group coordinator refuses a
+   *   member that lost a partition: one transactional producer per instance, transactions across partitions.
+   */
+  readonly fencing: 'partition' | 'instance';
   consumer(options: ConsumerOptions): ConsumerPort;
   producer(options: ProducerOptions): TransactionalProducerPort;
   admin(): AdminPort;
@@ -28,12 +35,27 @@ export interface ConsumerOptions {
   readonly maxBytes: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  /** How many partitions' batches may be handled at once. */
+  /** How many partitions' batches may be handled at once ('partition' fencing). */
   readonly concurrency: number;
+  /** Most records in one poll ('instance' fencing); twice this many may wait in memory. */
+  readonly maxPollRecords: number;
+}
+
+/**
+ * The group membership a batch was fetched under. A KIP-447 offset commit carries it, and the group coordinator
+ * refuses it once the generation has moved on. Opaque to the engine: it only hands it back to the producer.
+ */
+export interface GroupMembership {
+  readonly memberId: string;
+  readonly generationId: number;
+  /** The group coordinator's broker id, where the offset commit goes. */
+  readonly coordinatorId: number;
 }
 
 export interface ConsumedBatch extends TopicPartition {
   readonly records: readonly RawRecord[];
+  /** Set by 'instance'-fencing adapters: the membership to commit this batch's offset with. */
+  readonly membership?: GroupMembership;
   /** Offset after the last record (control records included) this fetch covered. */
   readonly nextOffset: string;
   /** The partition's high watermark when fetched, for lag. */
@@ -55,9 +77,25 @@ export interface BatchControl {
   heartbeat(): Promise<'ok' | 'rebalancing'>;
 }
 
+/** What a poll handler ('instance' fencing) may do with the consumer while it holds the poll. */
+export interface PollControl {
+  /** False once the poll is obsolete (a rebalance or rewind happened) or the consumer is stopping. */
+  isCurrent(): boolean;
+  /** Drops what was fetched and starts again from the group's committed offsets (after an abort). */
+  rewind(): void;
+}
+
 export interface ConsumerHandlers {
-  /** Called with one partition's records, read_committed, in offset order. Must not throw. */
+  /**
+   * 'partition' fencing: called with one partition's records, read_committed, in offset order, possibly for
+   * several partitions at once. Must not throw.
+   */
   onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void>;
+  /**
+   * 'instance' fencing: called with everything one poll brought, one batch per partition, never concurrently.
+   * The next poll waits for it. Must not throw.
+   */
+  onPoll(batches: readonly ConsumedBatch[], control: PollControl): Promise<void>;
   /** The partitions this member owns after a rebalance (all of them, not a delta). */
   onAssignment(partitions: readonly TopicPartition[]): void;
   /** The consumer stopped for good on an error it could not recover from. */
@@ -73,6 +111,7 @@ export interface ConsumerPort {
 
 export interface ProducerOptions {
   readonly transactionalId: string;
+  readonly clientId?: string;
   readonly transactionTimeoutMs: number;
   /** Outputs are sent in requests of at most this many bytes (below the broker's message.max.bytes). */
   readonly maxRequestBytes: number;
@@ -85,10 +124,17 @@ export interface TransactionalProducerPort {
   close(): Promise<void>;
 }
 
+export interface PartitionOffset extends TopicPartition {
+  /** The next record to read. */
+  readonly offset: string;
+  /** Required by 'instance'-fencing adapters: the membership the records were fetched under. */
+  readonly membership?: GroupMembership;
+}
+
 export interface TransactionPort {
   send(records: readonly EncodedRecord[]): Promise<void>;
-  /** Adds the group's offset for `partition` to the transaction: `offset` is the next record to read. */
-  sendOffsets(groupId: string, partition: TopicPartition, offset: string): Promise<void>;
+  /** Adds the group's offsets to the transaction: they commit with it, or not at all. */
+  sendOffsets(groupId: string, offsets: readonly PartitionOffset[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }

@@ -170,7 +170,10 @@ export class LocalBroker {
   }
 
   private async format(libs: string): Promise<void> {
-    const clusterId = randomBytes(16).toString('base64url');
+    // Base64url of 16 random bytes, never starting with '-' (StorageTool would read it as an option; Kafka's
+    // own Uuid.randomUuid() avoids such ids for the same reason).
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     await runJava(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.configFile], this.dir);
   }
 

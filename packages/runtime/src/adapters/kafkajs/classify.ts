@@ -1,5 +1,5 @@
 import { ClientError, type ErrorKind } from '../../port/errors.js';
-import { KAFKA_ERRORS, kafkaErrorName } from './error-table.js';
+import { KAFKA_ERRORS, kafkaErrorName } from '../../port/kafka-errors.js';
 
 interface KafkaJsErrorLike {
   readonly name?: string;

@@ -29,6 +29,7 @@ export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
   });
   return {
     name: 'kafkajs',
+    fencing: 'partition',
     consumer: (consumerOptions) => kafkaJsConsumer(kafka, consumerOptions),
     producer: (producerOptions) => kafkaJsProducer(kafka, producerOptions),
     admin: () => kafkaJsAdmin(kafka),

@@ -1,8 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
 import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
-import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
+import type {
+  PartitionOffset,
+  ProducerOptions,
+  TransactionalProducerPort,
+  TransactionPort,
+} from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
+import { chunksBySize } from '../request-size.js';
 import { guard } from './guard.js';
 
 export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): TransactionalProducerPort {
@@ -50,13 +56,23 @@ function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): 
     },
     // KafkaJS does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (a transaction with no outputs meets it
     // first); the call is idempotent, so it is retried here.
-    sendOffsets: (groupId, { topic, partition }, offset) =>
+    sendOffsets: (groupId, offsets) =>
       retryWhileConcurrent(() =>
-        transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
+        transaction.sendOffsets({ consumerGroupId: groupId, topics: offsetsByTopic(offsets) }),
       ),
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
+}
+
+function offsetsByTopic(offsets: readonly PartitionOffset[]) {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const partitions = topics.get(topic) ?? [];
+    partitions.push({ partition, offset });
+    topics.set(topic, partitions);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 async function retryWhileConcurrent(call: () => Promise<void>): Promise<void> {
@@ -86,27 +102,4 @@ function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {
     });
   }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
-}
-
-/** Approximate bytes a record takes in a request: enough to stay under the broker's limit. */
-export function recordSize(record: EncodedRecord): number {
-  let size = 64 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers)) size += name.length + value.length + 8;
-  return size;
-}
-
-export function* chunksBySize(records: readonly EncodedRecord[], maxBytes: number): Generator<EncodedRecord[]> {
-  let chunk: EncodedRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = recordSize(record);
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(record);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
 }

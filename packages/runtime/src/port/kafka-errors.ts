@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../../port/errors.js';
+import type { ErrorKind } from './errors.js';
 
 /**
  * Kafka's broker errors, by the protocol's current name, and what the engine does about each. Errors are

@@ -1,0 +1,38 @@
+import { Admin } from '@platformatic/kafka';
+import type { AdminPort, TopicSpec } from '../../port/client.js';
+import { guard } from './classify.js';
+import { baseOptions, type PlatformaticConnection } from './connection.js';
+
+export function platformaticAdmin(connection: PlatformaticConnection): AdminPort {
+  const admin = new Admin(baseOptions(connection, 'admin'));
+  return {
+    async partitionCounts(topics) {
+      const existing = new Set(await guard(() => admin.listTopics()));
+      const wanted = topics.filter((t) => existing.has(t));
+      const counts = new Map<string, number>();
+      if (wanted.length === 0) return counts;
+      const metadata = await guard(() => admin.metadata({ topics: wanted, forceUpdate: true }));
+      for (const [name, topic] of metadata.topics) if (wanted.includes(name)) counts.set(name, topic.partitionsCount);
+      return counts;
+    },
+    async createTopics(specs: readonly TopicSpec[]) {
+      for (const spec of specs) {
+        await guard(() => admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: -1 }));
+      }
+    },
+    async committedOffsets(groupId, topic) {
+      const groups = await guard(() =>
+        admin.listConsumerGroupOffsets({
+          groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [] }] }],
+          requireStable: true,
+        }),
+      );
+      const offsets = new Map<number, string | null>();
+      for (const { partitionIndex, committedOffset } of groups[0]?.topics.find((t) => t.name === topic)?.partitions ??
+        [])
+        offsets.set(partitionIndex, committedOffset < 0n ? null : committedOffset.toString());
+      return offsets;
+    },
+    close: () => admin.close().catch(() => {}),
+  };
+}

@@ -1,0 +1,296 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RawRecord } from '@exactly/core';
+import {
+  Admin,
+  Consumer,
+  FetchIsolationLevels,
+  type Message,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+} from '@platformatic/kafka';
+import type {
+  ConsumedBatch,
+  ConsumerHandlers,
+  ConsumerOptions,
+  ConsumerPort,
+  GroupMembership,
+} from '../../port/client.js';
+import { classifyPlatformaticError, guard } from './classify.js';
+import { baseOptions, type PlatformaticConnection } from './connection.js';
+
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * A consumer for KIP-447 transactions, delivering whole polls. Two things the client's own stream does not do
+ * are done here:
+ * - Offsets are read with require_stable, so a new owner waits for the previous owner's pending transactional
+ *   offset commit instead of reading the offset before it (the client's committed mode does not ask for it).
+ * - Every rebalance and every rewind starts a fresh stream from those offsets; records fetched before it are
+ *   dropped, never committed.
+ * A "membership" stream that is never read (so never fetches) holds the subscription, so that data streams can
+ * come and go without the client rejoining the group each time.
+ */
+export function platformaticConsumer(connection: PlatformaticConnection, options: ConsumerOptions): ConsumerPort {
+  return new PollingConsumer(connection, options);
+}
+
+class PollingConsumer implements ConsumerPort {
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly admin: Admin;
+  private handlers: ConsumerHandlers | undefined;
+  private membership: Stream | undefined;
+  private stream: Stream | undefined;
+  /** Bumped by every rebalance, rewind and stop: records and polls of an older generation are obsolete. */
+  private generation = 0;
+  private queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  /** When the oldest queued record arrived: the poll closes maxWaitMs after it. */
+  private queuedAt = 0;
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    connection: PlatformaticConnection,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.consumer = new Consumer({
+      ...baseOptions(connection, 'consumer'),
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+      autocommit: false, // offsets are committed only inside transactions
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      minBytes: options.minBytes,
+      maxBytes: options.maxBytes,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTime: options.maxWaitMs,
+      highWaterMark: options.maxPollRecords,
+    });
+    this.admin = new Admin(baseOptions(connection, 'offsets'));
+  }
+
+  async start(handlers: ConsumerHandlers): Promise<void> {
+    this.handlers = handlers;
+    // Registered before any stream's own listener: the generation moves before an old stream delivers more.
+    this.consumer.on('consumer:group:join', () => void this.reopen(true));
+    this.consumer.on('error', (error: unknown) => this.onClientError(error));
+    await this.subscribe();
+    if (this.generation === 0) void this.reopen(true); // the join may have been announced before we listened
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.generation++;
+    this.wake?.();
+    await this.loop; // the poll in hand finishes (its transaction commits or aborts) first
+    await this.stream?.close().catch(() => {});
+    await this.membership?.close().catch(() => {});
+    await this.consumer.close(true).catch(() => {});
+    await this.admin.close().catch(() => {});
+  }
+
+  /** Joins the group with a stream that is never read; re-made if it ever closes. */
+  private async subscribe(): Promise<void> {
+    const membership = await guard(() =>
+      this.consumer.consume({ topics: [this.options.topic], mode: MessagesStreamModes.MANUAL, offsets: [] }),
+    );
+    this.membership = membership;
+    membership.once('close', () => {
+      if (!this.stopping) void this.retry(() => this.subscribe());
+    });
+    membership.on('error', () => {}); // its fate is handled by 'close'
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      await this.waitForPoll();
+      if (this.stopping) break;
+      const generation = this.generation;
+      const stream = this.stream;
+      const taken = this.queue.splice(0, this.options.maxPollRecords);
+      if (this.queue.length > 0) this.queuedAt = Date.now();
+      // Everything the stream pushed is in hand: its next fetch positions are past any trailing control records.
+      const drained = this.queue.length === 0 && stream !== undefined && stream.readableLength === 0;
+      if (stream?.isPaused() && this.queue.length < this.options.maxPollRecords) stream.resume();
+      if (taken.length === 0) continue;
+      await this.handlers?.onPoll(toBatches(taken, drained ? stream?.offsetsToFetch : undefined), {
+        isCurrent: () => generation === this.generation && !this.stopping,
+        rewind: () => {
+          if (generation === this.generation) void this.reopen(false);
+        },
+      });
+    }
+  }
+
+  /** Resolves when a poll is due: maxPollRecords queued, or maxWaitMs since the oldest queued record. */
+  private async waitForPoll(): Promise<void> {
+    while (!this.stopping) {
+      if (this.queue.length >= this.options.maxPollRecords) return;
+      const waitMs = this.queue.length > 0 ? this.queuedAt + this.options.maxWaitMs - Date.now() : 1000;
+      if (this.queue.length > 0 && waitMs <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Drops what was fetched and starts a stream at the group's stable committed offsets. */
+  private async reopen(rebalanced: boolean): Promise<void> {
+    const generation = ++this.generation;
+    this.queue = [];
+    this.wake?.();
+    const old = this.stream;
+    this.stream = undefined;
+    if (old) void old.close().catch(() => {});
+    const partitions = (this.consumer.assignments ?? [])
+      .filter((a) => a.topic === this.options.topic)
+      .flatMap((a) => a.partitions);
+    if (rebalanced)
+      this.handlers?.onAssignment(partitions.map((partition) => ({ topic: this.options.topic, partition })));
+    if (partitions.length === 0) return;
+    await this.retry(async () => {
+      if (generation !== this.generation || this.stopping) return;
+      const offsets = await this.stableOffsets(partitions);
+      if (generation !== this.generation || this.stopping) return;
+      const stream = await guard(() =>
+        this.consumer.consume({
+          topics: [this.options.topic],
+          mode: MessagesStreamModes.MANUAL,
+          offsets,
+          // A partition the group never committed starts at its beginning.
+          fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+          autocommit: false,
+          isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+          maxWaitTime: this.options.maxWaitMs,
+          minBytes: this.options.minBytes,
+          maxBytes: this.options.maxBytes,
+          maxBytesPerPartition: this.options.maxBytesPerPartition,
+          highWaterMark: this.options.maxPollRecords,
+        }),
+      );
+      if (generation !== this.generation || this.stopping) {
+        void stream.close().catch(() => {});
+        return;
+      }
+      this.attach(stream, generation);
+    });
+  }
+
+  private attach(stream: Stream, generation: number): void {
+    this.stream = stream;
+    const limit = 2 * this.options.maxPollRecords; // the memory bound: fetching pauses above it
+    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      if (generation !== this.generation) return;
+      if (this.queue.length === 0) this.queuedAt = Date.now();
+      this.queue.push(message);
+      if (this.queue.length === 1 || this.queue.length === this.options.maxPollRecords) this.wake?.();
+      if (this.queue.length >= limit) stream.pause();
+    });
+    stream.on('error', (error: unknown) => {
+      if (generation !== this.generation || this.stopping) return;
+      const classified = classifyPlatformaticError(error);
+      if (classified.kind === 'fatal') this.handlers?.onCrash(classified);
+      else void this.retry(() => this.reopen(false));
+    });
+  }
+
+  /** The group's committed offsets, waiting out pending transactional commits (require_stable). */
+  private async stableOffsets(partitions: readonly number[]) {
+    const groups = await guard(() =>
+      this.admin.listConsumerGroupOffsets({
+        groups: [
+          { groupId: this.options.groupId, topics: [{ name: this.options.topic, partitionIndexes: [...partitions] }] },
+        ],
+        requireStable: true,
+      }),
+    );
+    const offsets: { topic: string; partition: number; offset: bigint }[] = [];
+    for (const topic of groups[0]?.topics ?? []) {
+      for (const { partitionIndex, committedOffset } of topic.partitions) {
+        if (committedOffset >= 0n)
+          offsets.push({ topic: topic.name, partition: partitionIndex, offset: committedOffset });
+      }
+    }
+    return offsets;
+  }
+
+  /** Runs a step until it succeeds, a fatal error stops the consumer, or the consumer stops. */
+  private async retry(step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        const classified = classifyPlatformaticError(error);
+        if (classified.kind === 'fatal') return this.handlers?.onCrash(classified);
+        await delay(Math.min(5000, 100 * attempt));
+      }
+    }
+  }
+
+  private onClientError(error: unknown): void {
+    if (this.stopping) return;
+    const classified = classifyPlatformaticError(error);
+    if (classified.kind === 'fatal') this.handlers?.onCrash(classified);
+  }
+}
+
+/** One batch per partition, records in offset order, with the oldest membership any of them was fetched under. */
+function toBatches(
+  messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[],
+  fetchPositions: Map<string, bigint> | undefined,
+): ConsumedBatch[] {
+  const byPartition = new Map<number, { records: RawRecord[]; membership: GroupMembership; topic: string }>();
+  for (const message of messages) {
+    const membership = membershipOf(message);
+    let entry = byPartition.get(message.partition);
+    if (!entry) {
+      entry = { records: [], membership, topic: message.topic };
+      byPartition.set(message.partition, entry);
+    } else if (membership.generationId < entry.membership.generationId) entry.membership = membership;
+    entry.records.push(toRawRecord(message));
+  }
+  return [...byPartition].map(([partition, { records, membership, topic }]) => {
+    const afterLast = BigInt(records[records.length - 1]?.offset ?? '0') + 1n;
+    const fetched = fetchPositions?.get(`${topic}:${partition}`);
+    const nextOffset = fetched !== undefined && fetched > afterLast ? fetched : afterLast;
+    return {
+      topic,
+      partition,
+      records,
+      membership,
+      nextOffset: nextOffset.toString(),
+      highWatermark: nextOffset.toString(),
+    };
+  });
+}
+
+function membershipOf(message: Message<Buffer, Buffer, Buffer, Buffer>): GroupMembership {
+  const consumer = (message.metadata as { consumer?: GroupMembership }).consumer;
+  return {
+    memberId: consumer?.memberId ?? '',
+    generationId: consumer?.generationId ?? -1,
+    coordinatorId: consumer?.coordinatorId ?? -1,
+  };
+}
+
+function toRawRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): RawRecord {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of message.headers) headers[name.toString()] = value;
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset.toString(),
+    timestamp: Number(message.timestamp),
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers,
+  };
+}
