@@ -11,6 +11,10 @@ export interface InstanceSettings {
   readonly env: Readonly<Record<string, string>>;
   readonly sessionTimeoutMs: number;
   readonly logFile: string;
+  /** The client adapter (`--client`). */
+  readonly client: string;
+  /** The slot's instance id: a restarted slot keeps it, as a supervisor restarting a pod would. */
+  readonly instanceId: string;
 }
 
 /** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
@@ -39,6 +43,10 @@ export class Instance {
         '10000',
         '--log-level',
         process.env.EXACTLY_CHAOS_LOG_LEVEL ?? 'warn', // info shows assignments and the offsets tasks start from
+        '--client',
+        this.settings.client,
+        '--instance-id',
+        this.settings.instanceId,
       ],
       { env: { ...process.env, ...this.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

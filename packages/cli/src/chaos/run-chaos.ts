@@ -24,6 +24,8 @@ export interface ChaosOptions {
   /** Clean restarts (SIGTERM, then start again). */
   readonly restarts: number;
   readonly seed: number;
+  /** The client adapter the processors run on. Default 'kafkajs'. */
+  readonly client?: 'kafkajs' | 'platformatic';
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
   readonly sessionTimeoutMs?: number;
   /** Progress lines. */
@@ -76,6 +78,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         brokers: kafka.brokers,
         sessionTimeoutMs,
         logFile: join(logs, `instance-${i}.log`),
+        client: options.client ?? 'kafkajs',
+        instanceId: `slot-${i}`,
         env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
       });
       instance.start();

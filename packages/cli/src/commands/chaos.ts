@@ -4,7 +4,8 @@ import { reliabilityDoc } from '../chaos/reliability-doc.js';
 import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
-                     [--broker-kills 2] [--restarts 2] [--seed n] [--report file.json] [--write-docs docs/reliability.md]`;
+                     [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic]
+                     [--report file.json] [--write-docs docs/reliability.md]`;
 
 /** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
 export async function chaosCommand(args: string[]): Promise<number> {
@@ -19,6 +20,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
       'broker-kills': { type: 'string', default: '2' },
       restarts: { type: 'string', default: '2' },
       seed: { type: 'string' },
+      client: { type: 'string', default: 'kafkajs' },
       report: { type: 'string' },
       'write-docs': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -43,6 +45,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
     brokerKills: int('broker-kills', values['broker-kills']),
     restarts: int('restarts', values.restarts),
     seed,
+    client: clientName(values.client),
   };
   process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
   const report: ChaosReport = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
@@ -55,4 +58,10 @@ export async function chaosCommand(args: string[]): Promise<number> {
   const command = `pnpm chaos ${shown.join(' ')}`.trim();
   if (values['write-docs']) await writeFile(values['write-docs'], reliabilityDoc(report, command));
   return report.verdict.ok ? 0 : 1;
+}
+
+function clientName(value: string): 'kafkajs' | 'platformatic' {
+  if (value !== 'kafkajs' && value !== 'platformatic')
+    throw new Error(`--client must be kafkajs or platformatic, got '${value}'`);
+  return value;
 }
