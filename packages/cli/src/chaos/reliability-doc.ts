@@ -1,9 +1,23 @@
 import type { ChaosReport } from './run-chaos.js';
 
-/** docs/reliability.md, from a chaos report: the table a reader checks first, then how to reproduce it. */
-export function reliabilityDoc(report: ChaosReport, command: string): string {
+/** One full run as docs/reliability.md records it: the report, trimmed to what the table shows. */
+export interface RecordedRun {
+  readonly client: string;
+  readonly command: string;
+  readonly report: Pick<
+    ChaosReport,
+    'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
+  > & { readonly verdict: Omit<ChaosReport['verdict'], 'outputs'> };
+}
+
+/** The latest run per client: a new run replaces the one of its client. */
+export function mergeRuns(runs: readonly RecordedRun[], latest: RecordedRun): RecordedRun[] {
+  return [...runs.filter((r) => r.client !== latest.client), latest].sort((a, b) => a.client.localeCompare(b.client));
+}
+
+function rowsOf(report: RecordedRun['report']): Array<[string, string | number]> {
   const v = report.verdict;
-  const rows: Array<[string, string | number]> = [
+  return [
     ['records fed (unique ids)', report.records],
     ['input records read back', v.inputs],
     ['input partitions / processor instances', `${report.partitions} / ${report.instances}`],
@@ -20,6 +34,17 @@ export function reliabilityDoc(report: ChaosReport, command: string): string {
     ['verdict', v.ok ? 'PASS' : 'FAIL'],
     ['wall time (verification)', `${report.seconds} s (${report.verifySeconds.toFixed(1)} s)`],
   ];
+}
+
+/** docs/reliability.md, from the latest full run of each client: the table a reader checks first, then how to reproduce it. */
+export function reliabilityDoc(runs: readonly RecordedRun[]): string {
+  const tables = runs.map((r) => rowsOf(r.report));
+  const labels = tables[0]?.map(([label]) => label) ?? [];
+  const table = [
+    `| | ${runs.map((r) => `\`${r.client}\``).join(' | ')} |`,
+    `|---|${runs.map(() => '---|').join('')}`,
+    ...labels.map((label, i) => `| ${label} | ${tables.map((rows) => rows[i]?.[1]).join(' | ')} |`),
+  ].join('\n');
   return `# Reliability: chaos runs
 
 \`pnpm chaos\` feeds records with unique ids over several partitions while processor instances (separate OS
@@ -30,13 +55,11 @@ topics: every input must appear exactly once on each output topic, in input orde
 read_committed view must hold no record of an aborted transaction (checked against the transaction markers
 in the log itself). Modelled on Apache Kafka's own transactions system test.
 
-## Latest run
+## Latest full runs, one per client adapter
 
-Command: \`${command}\` (seed ${report.seed}; the same seed gives the same schedule of events)
+${runs.map((r) => `- \`${r.client}\`: \`${r.command}\` (seed ${r.report.seed}; the same seed gives the same schedule of events)`).join('\n')}
 
-| | |
-|---|---|
-${rows.map(([k, val]) => `| ${k} | ${val} |`).join('\n')}
+${table}
 
 ## What chaos has found
 
@@ -51,6 +74,7 @@ ${rows.map(([k, val]) => `| ${k} | ${val} |`).join('\n')}
 | profile | command | where |
 |---|---|---|
 | CI | \`pnpm chaos --records 50000 --kills 20 --zombies 3 --broker-kills 2\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
-| full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --write-docs docs/reliability.md\` | run by hand; its result belongs in the table above |
+| CI, platformatic | the same with \`--client platformatic\` | every \`pnpm test\` on Node ≥ 22.22 (CI runs Node 24) |
+| full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --restarts 5 [--client platformatic] --write-docs docs/reliability.md\` | run by hand; its result replaces its client's column above (kept in \`docs/reliability-runs.json\`) |
 `;
 }

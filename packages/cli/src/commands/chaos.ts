@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { reliabilityDoc } from '../chaos/reliability-doc.js';
+import { mergeRuns, type RecordedRun, reliabilityDoc } from '../chaos/reliability-doc.js';
 import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
@@ -56,7 +56,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
   const fileFlags = new Set(['--report', '--write-docs']);
   const shown = args.filter((arg, i) => !fileFlags.has(arg) && !fileFlags.has(args[i - 1] ?? ''));
   const command = `pnpm chaos ${shown.join(' ')}`.trim();
-  if (values['write-docs']) await writeFile(values['write-docs'], reliabilityDoc(report, command));
+  if (values['write-docs']) await writeReliabilityDoc(values['write-docs'], report, options.client, command);
   return report.verdict.ok ? 0 : 1;
 }
 
@@ -64,4 +64,18 @@ function clientName(value: string): 'kafkajs' | 'platformatic' {
   if (value !== 'kafkajs' && value !== 'platformatic')
     throw new Error(`--client must be kafkajs or platformatic, got '${value}'`);
   return value;
+}
+
+/** Writes the doc from the latest full run of each client, kept next to it as JSON. */
+async function writeReliabilityDoc(docPath: string, report: ChaosReport, client: string, command: string) {
+  const runsPath = docPath.replace(/\.md$/, '-runs.json');
+  const previous = await readFile(runsPath, 'utf8').then(
+    (text) => JSON.parse(text) as RecordedRun[],
+    () => [],
+  );
+  const { verdict, logs: _logs, ...rest } = report;
+  const { outputs: _outputs, ...totals } = verdict;
+  const runs = mergeRuns(previous, { client, command, report: { ...rest, verdict: totals } });
+  await writeFile(runsPath, `${JSON.stringify(runs, null, 2)}\n`);
+  await writeFile(docPath, reliabilityDoc(runs));
 }
