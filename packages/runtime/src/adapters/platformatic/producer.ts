@@ -1,9 +1,16 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
-import { type Message, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
+import { type MessageToProduce, ProduceAcks, Producer, txnOffsetCommitV3 } from '@platformatic/kafka';
+import type {
+  GroupMembership,
+  PartitionOffset,
+  ProducerOptions,
+  TransactionalProducerPort,
+  TransactionPort,
+} from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
 import { chunksBySize } from '../request-size.js';
-import { guard } from './classify.js';
+import { classifyPlatformaticError, guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
 
 export function platformaticProducer(
@@ -35,7 +42,7 @@ export function platformaticProducer(
     },
     async begin() {
       const transaction = await guard(() => producer.beginTransaction(fresh));
-      return platformaticTransaction(transaction, options.maxRequestBytes);
+      return platformaticTransaction(producer, transaction, options);
     },
     close: () => producer.close(true).catch(() => {}),
   };
@@ -43,40 +50,96 @@ export function platformaticProducer(
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
-function platformaticTransaction(transaction: Transaction, maxRequestBytes: number): TransactionPort {
+function platformaticTransaction(
+  producer: Producer,
+  transaction: Transaction,
+  options: ProducerOptions,
+): TransactionPort {
   const groupsAdded = new Set<string>();
   return {
     async send(records) {
       // One produce request per chunk keeps each under the broker's message.max.bytes.
-      for (const chunk of chunksBySize(records, maxRequestBytes)) {
+      for (const chunk of chunksBySize(records, options.maxRequestBytes)) {
         await guard(() => transaction.send({ messages: chunk.map(toMessage) }));
       }
     },
     async sendOffsets(groupId, offsets) {
       if (!groupsAdded.has(groupId)) {
-        // addConsumer only reads the group id (AddOffsetsToTxn).
+        // AddOffsetsToTxn; addConsumer reads nothing of the consumer but its group id.
         await guard(() => transaction.addConsumer({ groupId } as Parameters<Transaction['addConsumer']>[0]));
         groupsAdded.add(groupId);
       }
-      // One TxnOffsetCommit per partition, in turn: the client merges concurrent calls into one, dropping all but
-      // the first partition's offset.
-      for (const offset of offsets) {
-        if (!offset.membership)
-          throw new ClientError('fatal', 'NO_MEMBERSHIP', 'a KIP-447 offset commit needs the group membership');
-        const { memberId, generationId, coordinatorId } = offset.membership;
-        // addOffset commits the message's offset + 1 with the generation the message was fetched under.
-        const message = {
-          topic: offset.topic,
-          partition: offset.partition,
-          offset: BigInt(offset.offset) - 1n,
-          metadata: { consumer: { groupId, memberId, generationId, coordinatorId } },
-        } as unknown as Message;
-        await guard(() => transaction.addOffset(message));
+      for (const [membership, partitions] of byMembership(offsets)) {
+        await commitOffsets(producer, options.transactionalId, groupId, membership, partitions);
       }
     },
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
+}
+
+/**
+ * One TxnOffsetCommit (v3, KIP-447: with the generation and member id) for all of a poll's partitions. The
+ * client's addOffset() sends one request per partition, and merges concurrent calls into the first one's; at
+ * 96 partitions that was 96 round trips per transaction.
+ */
+async function commitOffsets(
+  producer: Producer,
+  transactionalId: string,
+  groupId: string,
+  membership: GroupMembership,
+  offsets: readonly PartitionOffset[],
+): Promise<void> {
+  const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const partitions = topics.get(topic) ?? [];
+    partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1 });
+    topics.set(topic, partitions);
+  }
+  const request = [...topics].map(([name, partitions]) => ({ name, partitions }));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const metadata = producer.currentMetadata ?? (await producer.metadata({ topics: [] }));
+      const broker = metadata.brokers.get(membership.coordinatorId);
+      if (!broker)
+        throw new ClientError('retriable', 'NOT_COORDINATOR', `unknown group coordinator ${membership.coordinatorId}`);
+      const connection = await producer.connections.get(broker);
+      const { producerId, producerEpoch } = producer;
+      if (producerId === undefined || producerEpoch === undefined)
+        throw new ClientError('abortable', 'NO_PRODUCER_ID', 'the producer has no producer id');
+      await txnOffsetCommitV3.api.async(
+        connection,
+        transactionalId,
+        groupId,
+        producerId,
+        producerEpoch,
+        membership.generationId,
+        membership.memberId,
+        null,
+        request,
+      );
+      return;
+    } catch (error) {
+      const classified = classifyPlatformaticError(error);
+      if (classified.kind !== 'retriable' || attempt >= 20) throw classified;
+      if (classified.code === 'NOT_COORDINATOR')
+        await producer.metadata({ topics: [], forceUpdate: true }).catch(() => {});
+      await delay(classified.code === 'CONCURRENT_TRANSACTIONS' ? 10 : Math.min(1000, 50 * 2 ** attempt));
+    }
+  }
+}
+
+function byMembership(offsets: readonly PartitionOffset[]): Map<GroupMembership, PartitionOffset[]> {
+  const groups = new Map<string, { membership: GroupMembership; offsets: PartitionOffset[] }>();
+  for (const offset of offsets) {
+    if (!offset.membership)
+      throw new ClientError('fatal', 'NO_MEMBERSHIP', 'a KIP-447 offset commit needs the group membership');
+    const key = `${offset.membership.memberId}/${offset.membership.generationId}/${offset.membership.coordinatorId}`;
+    const group = groups.get(key) ?? { membership: offset.membership, offsets: [] };
+    group.offsets.push(offset);
+    groups.set(key, group);
+  }
+  return new Map([...groups.values()].map((g) => [g.membership, g.offsets]));
 }
 
 function toMessage(record: EncodedRecord): MessageToProduce {
