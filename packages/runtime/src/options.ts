@@ -28,8 +28,9 @@ export interface RunOptions {
   /** A member silent this long leaves the group and its partitions move. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   /**
-   * Client library. 'kafkajs' (default): one transactional producer per input partition. 'platformatic'
-   * (@platformatic/kafka, Node >= 22.22): KIP-447, one producer per instance, one transaction across partitions.
+   * Client library. 'platformatic' (@platformatic/kafka; the default on Node >= 22.22): KIP-447, one producer per
+   * instance, one transaction across partitions. 'kafkajs' (the default on an older Node): one transactional
+   * producer per input partition. Same guarantee; see docs/guarantees.md.
    */
   readonly client?: ClientName;
   /** Log level of the JSON logs on stderr. Default 'info'. */

@@ -14,7 +14,8 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
       throw new ExactlyConfigError(field, `must be a positive number, got ${value}`);
     return value;
   };
-  const client = options.client ?? 'kafkajs';
+  // The faster adapter (docs/benchmarks.md) where the Node can run it; KafkaJS on an older Node.
+  const client = options.client ?? (nodeRunsPlatformatic(process.versions.node) ? 'platformatic' : 'kafkajs');
   if (client !== 'kafkajs' && client !== 'platformatic')
     throw new ExactlyConfigError('client', `unknown client '${String(client)}' (available: kafkajs, platformatic)`);
   if (client === 'platformatic' && !nodeRunsPlatformatic(process.versions.node))

@@ -40,6 +40,9 @@ export class ProcessorProcess {
         '6000',
         '--log-level',
         'warn',
+        // The restarted processor is the same instance: it ends the killed one's open transaction at once.
+        '--instance-id',
+        'demo',
       ],
       { env: { ...process.env, EXACTLY_TOPIC_SUFFIX: this.suffix }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
