@@ -29,7 +29,7 @@ export { readTopic } from './kafka/read-topic.js';
 export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
 export { findSharedKafka, startKafka } from './kafka/start-kafka.js';
 export type { SchemaRegistryKind, SchemaRegistryServer } from './schema-registry/start.js';
-export { startSchemaRegistry } from './schema-registry/start.js';
+export { registryLabel, startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
 export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
 export { verifyExactlyOnce } from './verifier/verify.js';

@@ -3,15 +3,12 @@ import { avro, type BoundSerde, confluentSchemaRegistry, type SchemaRegistryClie
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type SchemaRegistryServer, startSchemaRegistry } from '../src/index.js';
+import { registryLabel, startSchemaRegistry } from '../src/index.js';
 
 const registry = await startSchemaRegistry();
 afterAll(() => registry.stop());
 
-function against(server: SchemaRegistryServer): string {
-  if (server.kind === 'env') return 'against SCHEMA_REGISTRY_URL';
-  return server.kind === 'docker' ? 'against a Confluent registry in Docker' : 'against the test registry';
-}
+const against = registryLabel;
 
 const run = randomUUID().slice(0, 8);
 const topicName = (name: string) => `exactly-avro-${run}-${name}`;

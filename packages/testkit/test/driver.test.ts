@@ -14,7 +14,7 @@ import {
   topic,
 } from '@exactly/core';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { startSchemaRegistry, TestDriver, type TestOutputRecord } from '../src/index.js';
+import { registryLabel, startSchemaRegistry, TestDriver, type TestOutputRecord } from '../src/index.js';
 
 interface Order {
   id: string;
@@ -31,12 +31,7 @@ const audit = topic('audit', { value: string() });
 
 const registry = await startSchemaRegistry();
 afterAll(() => registry.stop());
-const against =
-  registry.kind === 'env'
-    ? 'against SCHEMA_REGISTRY_URL'
-    : registry.kind === 'docker'
-      ? 'against a Confluent registry in Docker'
-      : 'against the test registry';
+const against = registryLabel(registry);
 
 type Handle = (record: InputRecord<string, Order>) => unknown;
 

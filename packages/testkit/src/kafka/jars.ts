@@ -56,7 +56,7 @@ export async function ensureKafkaJars(version = KAFKA_VERSION): Promise<string> 
   });
 }
 
-function runMaven(args: string[]): Promise<void> {
+export function runMaven(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const output: Buffer[] = [];
     const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });

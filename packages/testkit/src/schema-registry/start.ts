@@ -1,13 +1,17 @@
 import { dockerEngineAnswers } from '../docker.js';
 import { KAFKA_VERSION } from '../kafka/paths.js';
+import { startApicurio } from './apicurio.js';
 import { TestSchemaRegistry } from './test-registry.js';
 
-export type SchemaRegistryKind = 'env' | 'docker' | 'test-registry';
+export type SchemaRegistryKind = 'env' | 'docker' | 'apicurio' | 'test-registry';
 
 export interface SchemaRegistryServer {
   /** Base URL for clients, e.g. `confluentSchemaRegistry({ url })`. */
   readonly url: string;
-  /** `env`: SCHEMA_REGISTRY_URL; `docker`: Confluent's image; `test-registry`: testkit's own test double. */
+  /**
+   * `env`: SCHEMA_REGISTRY_URL; `docker`: Confluent's image; `apicurio`: Apicurio Registry from Maven Central on
+   * the local JVM; `test-registry`: testkit's own test double (only when asked for).
+   */
   readonly kind: SchemaRegistryKind;
   /** Stops what this call started (nothing for `env`). */
   stop(): Promise<void>;
@@ -17,16 +21,35 @@ export interface SchemaRegistryServer {
 const REGISTRY_IMAGE = 'confluentinc/cp-schema-registry:7.9.0';
 
 /**
- * A schema registry for tests: `SCHEMA_REGISTRY_URL` if set; else Confluent's image if a Docker engine
- * answers (with a Kafka container for its storage); else testkit's test registry on 127.0.0.1.
- * Name tests after `kind` ("against the test registry"): only `env` and `docker` are a real server.
+ * A real schema registry for tests: `SCHEMA_REGISTRY_URL` if set; else Confluent's image if a Docker engine
+ * answers (with a Kafka container for its storage); else Apicurio Registry (fetched once with Maven, run on
+ * the local JVM, on 127.0.0.1). `EXACTLY_SCHEMA_REGISTRY=test-registry` asks for testkit's own test double
+ * instead (a machine without Java); name tests after `kind`.
  */
 export async function startSchemaRegistry(): Promise<SchemaRegistryServer> {
   const fromEnv = process.env.SCHEMA_REGISTRY_URL?.trim();
   if (fromEnv) return { url: fromEnv.replace(/\/+$/, ''), kind: 'env', stop: async () => {} };
+  if (process.env.EXACTLY_SCHEMA_REGISTRY === 'test-registry') {
+    const registry = await TestSchemaRegistry.start();
+    return { url: registry.url, kind: 'test-registry', stop: () => registry.stop() };
+  }
   if (process.env.EXACTLY_NO_DOCKER !== '1' && (await dockerEngineAnswers(1000))) return startInDocker();
-  const registry = await TestSchemaRegistry.start();
-  return { url: registry.url, kind: 'test-registry', stop: () => registry.stop() };
+  const registry = await startApicurio();
+  return { url: registry.url, kind: 'apicurio', stop: () => registry.stop() };
+}
+
+/** How a test names the registry it ran against. */
+export function registryLabel(server: SchemaRegistryServer): string {
+  switch (server.kind) {
+    case 'env':
+      return 'against SCHEMA_REGISTRY_URL';
+    case 'docker':
+      return 'against a Confluent registry in Docker';
+    case 'apicurio':
+      return 'against Apicurio Registry (real server, Confluent-compatible API)';
+    default:
+      return 'against the test registry';
+  }
 }
 
 async function startInDocker(): Promise<SchemaRegistryServer> {
