@@ -1,76 +1,85 @@
-// `pnpm bench [--quick] [--records n] [--partitions n] [--runs n]`: Exactly against its baselines, side by side.
+// `pnpm bench`: Exactly side by side with an at-least-once baseline, Kafka Streams exactly_once_v2 and the
+// broker's ceiling, on one broker, in one run. Flags: see options.ts (USAGE); method: docs/benchmarks.md.
 
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { startKafka } from '@exactly/testkit';
-import { type Contender, type Measurement, measure } from './measure.js';
-import { benchmarksDoc, summarize } from './report.js';
+import { ensureKafkaJars, startKafka } from '@exactly/testkit';
+import { contenders } from './contenders.js';
+import { benchmarksDoc } from './doc.js';
+import { parseOptions, USAGE } from './options.js';
+import { runScenario } from './scenario.js';
+import { type ScenarioResult, summarize } from './summary.js';
+import { versions } from './versions.js';
+
+// KafkaJS 2.2.4's request queue asks Node for a negative timeout when idle: harmless, and it would flood the log.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const contenders: Contender[] = [
-  {
-    name: 'exactly',
-    label: 'Exactly, exactly-once (KafkaJS, defaults)',
-    args: (brokers) => [
-      path('../../packages/cli/dist/bin.js'),
-      'run',
-      path('./contenders/exactly.ts'),
-      '--brokers',
-      brokers,
-      '--log-level',
-      'warn',
-    ],
-  },
-  {
-    name: 'at-least-once',
-    label: 'at-least-once baseline (KafkaJS by hand)',
-    args: () => ['--import', 'tsx', path('./contenders/at-least-once.ts')],
-  },
-];
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const started = Date.now();
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    records: { type: 'string' },
-    partitions: { type: 'string', default: '6' },
-    runs: { type: 'string', default: '3' },
-  },
-});
-const records = Number(values.records ?? (values.quick ? 150_000 : 600_000));
-const partitions = Number(values.partitions);
-const runs = Number(values.runs);
+if (process.argv.includes('--help')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const options = (() => {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+})();
+for (const contender of options.contenders) await contender.prepare?.(log);
+const kafkaLibs = options.ceiling ? await ensureKafkaJars() : '';
 
 const kafka = await startKafka({ localOnly: process.env.KAFKA_BROKERS === undefined });
-const results = new Map<string, Measurement[]>(contenders.map((c) => [c.name, []]));
+const results: ScenarioResult[] = [];
 try {
-  for (let run = 1; run <= runs; run++) {
-    for (const contender of contenders) {
-      const m = await measure(contender, kafka.brokers, records, partitions);
-      results.get(contender.name)?.push(m);
-      process.stdout.write(
-        `run ${run}/${runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  (${m.seconds} s)\n`,
-      );
-    }
-  }
+  for (const partitions of options.partitions)
+    results.push(await runScenario(partitions, { brokers: kafka.brokers, kafkaLibs, options, log }));
 } finally {
   await kafka.stop();
 }
-const summaries = contenders.map((c) => summarize(c.name, c.label, results.get(c.name) ?? []));
+
+const summaries = results.map((result) => summarize(result, contenders));
 const date = new Date().toISOString();
-const setup = `${records.toLocaleString('en-US')} records of ~1 KB over ${partitions} partitions per contender per run, ${runs} runs interleaved, one broker (${kafka.kind}), ${process.platform} ${process.arch}, Node ${process.version}.`;
+const cpu = cpus();
+const setup =
+  `${options.runs} throughput run${options.runs > 1 ? 's' : ''} and ${options.latencyRuns} latency run${options.latencyRuns > 1 ? 's' : ''} per contender, interleaved; ` +
+  `one broker (${kafka.kind}); ${process.platform} ${process.arch}, ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), shared by the broker, the contender and the benchmark's own generator and reader.`;
 const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+const versionLine = await versions();
 await mkdir(path('../results/'), { recursive: true });
-await writeFile(
-  path(`../results/${date.replace(/[:.]/g, '-')}.json`),
-  `${JSON.stringify({ date, command, setup, summaries }, null, 2)}\n`,
-);
+const saved = {
+  date,
+  command,
+  setup,
+  versions: versionLine,
+  options: { ...options, contenders: options.contenders.map((c) => c.name) },
+  results,
+  summaries,
+};
+await writeFile(path(`../results/${date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(saved, null, 2)}\n`);
 await writeFile(
   path('../../docs/benchmarks.md'),
-  benchmarksDoc(summaries, { command, date, setup, versions: 'Kafka 4.1.1, KafkaJS 2.2.4' }),
+  benchmarksDoc(summaries, contenders, {
+    command,
+    date,
+    quick: options.quick,
+    setup,
+    versions: versionLine,
+    latencySeconds: options.latencySeconds,
+    warmupSeconds: options.warmupSeconds,
+  }),
 );
 for (const s of summaries)
-  process.stdout.write(
-    `${s.label}: median ${s.medianRecordsPerSecond} rec/s (${s.minRecordsPerSecond}-${s.maxRecordsPerSecond})\n`,
-  );
-process.stdout.write('Written: docs/benchmarks.md and bench/results/\n');
+  for (const r of s.rows)
+    log(
+      `${s.partitions} partitions  ${r.name.padEnd(14)} median ${r.recordsPerSecond.median} rec/s (${r.recordsPerSecond.min}-${r.recordsPerSecond.max})  x ALO ${r.toAtLeastOnce ?? '-'}  x KS ${r.toKafkaStreams ?? '-'}  x ceiling ${r.toCeiling ?? '-'}  p99 ${r.latency?.p99Ms ?? '-'} ms`,
+    );
+log(`Written: docs/benchmarks.md and bench/results/ (${((Date.now() - started) / 1000).toFixed(0)} s)`);

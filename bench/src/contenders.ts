@@ -1,0 +1,105 @@
+// Every contender of `pnpm bench`, in one place. To add one, append an entry: a name for --contenders, a label
+// for docs/benchmarks.md, and the process to run. The process reads its brokers, topics and group from the
+// BENCH_* environment variables (see BenchEnv), does the workload (parse a 1 KB JSON record, emit it to LEFT
+// and {"id": id} to RIGHT), and runs until SIGTERM. The benchmark samples CPU and RSS of exactly that process,
+// so `command` must be the program itself (node, java), not a wrapper script that starts it.
+import { fileURLToPath } from 'node:url';
+import { buildKafkaStreamsPeer, peerJar } from './kafka-streams-peer.js';
+
+/** What a contender's process finds in its environment. */
+export interface BenchEnv {
+  readonly BENCH_BROKERS: string;
+  readonly BENCH_INPUT: string;
+  readonly BENCH_LEFT: string;
+  readonly BENCH_RIGHT: string;
+  /** Consumer group (and transactional id prefix / application.id). */
+  readonly BENCH_GROUP: string;
+}
+
+export interface Command {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+export interface Contender {
+  /** Its id in --contenders, in the results JSON and in topic names. */
+  readonly name: string;
+  /** Its row in docs/benchmarks.md. */
+  readonly label: string;
+  /** One sentence for docs/benchmarks.md: what runs, with which settings. */
+  readonly about: string;
+  /** Exactly's own contenders: docs/benchmarks.md checks the issue's goals against them. */
+  readonly goals: boolean;
+  /** Run once per `pnpm bench` before anything is measured, e.g. a build; only for selected contenders. */
+  readonly prepare?: (log: (line: string) => void) => Promise<void>;
+  /** The process to start; `env` is also in its environment. */
+  readonly command: (env: BenchEnv) => Command;
+}
+
+/** The reference rows the ratios are computed against. */
+export const AT_LEAST_ONCE = 'at-least-once';
+export const KAFKA_STREAMS = 'kafka-streams';
+/** Exactly's commit interval in the benchmark (its default); the latency goal is this + 50 ms. */
+export const COMMIT_INTERVAL_MS = 100;
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+/** An `exactly run` of bench/src/contenders/exactly.ts with the given client adapter. */
+const exactlyRun =
+  (client: 'kafkajs' | 'platformatic') =>
+  (env: BenchEnv): Command => ({
+    command: process.execPath,
+    args: [
+      path('../../packages/cli/dist/bin.js'),
+      'run',
+      path('./contenders/exactly.ts'),
+      '--brokers',
+      env.BENCH_BROKERS,
+      '--client',
+      client,
+      '--commit-interval',
+      String(COMMIT_INTERVAL_MS),
+      '--log-level',
+      'warn',
+    ],
+  });
+
+export const contenders: readonly Contender[] = [
+  {
+    name: 'exactly',
+    label: 'Exactly, exactly-once (KafkaJS adapter, default settings)',
+    about:
+      '`exactly run bench/src/contenders/exactly.ts --client kafkajs`: the runtime with its default settings ' +
+      '(commit interval 100 ms, one transactional producer per input partition).',
+    goals: true,
+    command: exactlyRun('kafkajs'),
+  },
+  {
+    name: 'exactly-platformatic',
+    label: 'Exactly, exactly-once (platformatic adapter, KIP-447, default settings)',
+    about:
+      '`exactly run bench/src/contenders/exactly.ts --client platformatic`: the runtime with its default settings ' +
+      '(commit interval 100 ms, one transactional producer per instance, one transaction per poll across partitions).',
+    goals: true,
+    command: exactlyRun('platformatic'),
+  },
+  {
+    name: AT_LEAST_ONCE,
+    label: 'at-least-once baseline (KafkaJS by hand)',
+    about:
+      'bench/src/contenders/at-least-once.ts: what one writes by hand with KafkaJS, an idempotent producer and ' +
+      'offsets committed after the outputs are acknowledged; no transactions.',
+    goals: false,
+    command: () => ({ command: process.execPath, args: ['--import', 'tsx', path('./contenders/at-least-once.ts')] }),
+  },
+  {
+    name: KAFKA_STREAMS,
+    label: 'Kafka Streams, exactly_once_v2 (Java, 1 stream thread)',
+    about:
+      'bench/peers/kafka-streams: the reference implementation, Kafka Streams with ' +
+      '`processing.guarantee=exactly_once_v2`, commit interval 100 ms, otherwise its defaults (one stream thread).',
+    goals: false,
+    prepare: buildKafkaStreamsPeer,
+    command: () => ({ command: 'java', args: ['-jar', peerJar] }),
+  },
+];

@@ -1,0 +1,143 @@
+// docs/benchmarks.md, written by every `pnpm bench` from the run's summaries.
+import { COMMIT_INTERVAL_MS, type Contender } from './contenders.js';
+import { DRAIN_TIMEOUT_MS } from './latency.js';
+import type { ContenderRow, ScenarioSummary, Spread } from './summary.js';
+
+export interface DocMeta {
+  readonly command: string;
+  readonly date: string;
+  readonly quick: boolean;
+  /** One sentence: records, runs, machine. */
+  readonly setup: string;
+  readonly versions: string;
+  readonly latencySeconds: number;
+  readonly warmupSeconds: number;
+}
+
+const LATENCY_GOAL_MS = COMMIT_INTERVAL_MS + 50;
+const n = (value: number) => value.toLocaleString('en-US');
+const x = (ratio: number | undefined) => (ratio === undefined ? '-' : ratio.toFixed(2));
+const range = (s: Spread) => `${n(s.min)} – ${n(s.max)}`;
+
+export function benchmarksDoc(
+  summaries: readonly ScenarioSummary[],
+  contenders: readonly Contender[],
+  meta: DocMeta,
+): string {
+  return `# Benchmarks
+
+\`pnpm bench\` runs every contender side by side in one run: on the same broker and machine, on the same
+records, interleaved (A, B, C, A, B, C, ...), so that the *ratios* mean something on a shared machine whose
+absolute speed drifts from run to run. Flags: \`--quick\`, \`--partitions 6,24,96\`, \`--runs n\`,
+\`--records n\`, \`--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}\`, \`--rate n\`,
+\`--latency-seconds n\`. Each run writes \`bench/results/<timestamp>.json\` (every measurement) and this page.
+
+${meta.quick ? '**This page is from a quick run (`--quick`): fewer records, shorter latency phases, one latency run. Indicative only; `pnpm bench` gives the numbers to quote.**\n\n' : ''}## Where we stand against the goals
+
+${goalsTable(summaries)}
+
+## Results
+
+${meta.setup}
+
+${summaries.map(scenarioSection).join('\n\n')}
+
+Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.
+
+## Contenders
+
+${contenders.map((c) => `- **${c.label}** (\`${c.name}\`): ${c.about}`).join('\n')}
+- **ceiling** (\`ceiling\`): Apache Kafka's own \`ProducerPerformance\` and \`ConsumerPerformance\` (kafka-tools, the
+  broker's version), run with \`java -cp "<kafka libs>/*"\` against the same broker. See below.
+
+## How it measures
+
+- **Workload**: read ~1 KB JSON records \`{"id":…,"pad":"xxx…"}\`, parse each, emit it to topic LEFT and
+  \`{"id":…}\` to topic RIGHT. Output topics have as many partitions as the input.
+- **Throughput**: per partition count the input topic is written once; every contender, on every run, drains
+  that same topic with a fresh group into fresh output topics until its group has committed all of it.
+  Records/s = records on LEFT / (last - first output's timestamp), read back with \`read_committed\`; the
+  output topics use \`LogAppendTime\`, so the broker stamps every contender's outputs alike (Kafka Streams
+  would otherwise copy the input's timestamps).
+- **CPU** (seconds per 100k records): user + system time of the contender's process, from the first sample that
+  sees committed progress to the end, so start-up (JVM, tsx) is left out. **Peak RSS**: the process's VmHWM.
+  Both come from \`/proc\` of the process the benchmark spawned itself, without a shell or wrapper: the JVM for
+  Kafka Streams, Node for the others (the results JSON records \`/proc/<pid>/exe\` of every run).
+- **Latency**: a second phase per contender, on an empty input topic. A generator writes ~1 KB records at a
+  fixed rate, a small batch every 10 ms, each carrying its send time in the value (\`sentAt\`, which every
+  contender copies to LEFT). A \`read_committed\` consumer of LEFT in the benchmark's process notes, for each
+  output, the time it sees it minus \`sentAt\`: the end-to-end latency up to the output being *visible*,
+  including the commit interval. While the contender starts, the generator trickles (100 records/s), so there
+  is no start-up backlog; once the first output is visible it switches to the full rate. The window opens after
+  ${meta.warmupSeconds} s at that rate (10 s in a full run, 5 s in a quick one: V8's and the JVM's JIT take about
+  10 s to settle, as measured here) and once everything sent a second earlier is visible; it lasts
+  ${meta.latencySeconds} s. The rate is half of the at-least-once
+  baseline's median throughput at that partition count in the same run (\`--rate\` overrides it): below
+  saturation for a contender at least half as fast as the baseline. p50 and p99 are medians over the runs,
+  max is the largest seen. Generator and reader share the machine with the broker and the contender.
+- **Ceiling**: what the broker takes on this machine, with Kafka's own tools: \`ProducerPerformance\` (1 KB
+  records, \`acks=all\`, unthrottled, default producer settings; at least 500,000 records, so that the JVM's
+  warm-up does not dominate) into a new topic with the same partition count,
+  and \`ConsumerPerformance\` (\`read_committed\`) over the contenders' own input topic, counting fetch time only
+  (group join left out). **Ceiling = the lower of the two**: a pipeline must both consume and produce every
+  record, so it cannot go faster than either alone. It is a generous bound: a pipeline does both at once on the
+  same cores, writes a second (small) record per input and commits transactions, so real pipelines stay well
+  below 1.0; the ratio says how much of the raw broker capacity each one turns into processed records.
+- **Runs**: the throughput phase runs every contender (and the ceiling) \`--runs\` times, interleaved; then the
+  latency phase the same way. Medians are reported with the spread (min – max) of records/s.
+`;
+}
+
+function goalsTable(summaries: readonly ScenarioSummary[]): string {
+  const subjects = [...new Set(summaries.flatMap((s) => s.rows.filter((r) => r.goals).map((r) => r.name)))];
+  if (subjects.length === 0 || summaries.length === 0) return 'No Exactly contender was run.';
+  const header = `| goal | ${summaries.map((s) => `${s.partitions} partitions`).join(' | ')} |`;
+  const rule = `|---|${summaries.map(() => '---').join('|')}|`;
+  const lines: string[] = [];
+  for (const name of subjects) {
+    const row = (s: ScenarioSummary) => s.rows.find((r) => r.name === name);
+    const label = summaries.map(row).find((r) => r)?.label ?? name;
+    const cell = (value: number | undefined, met: (v: number) => boolean, shown: (v: number) => string) =>
+      value === undefined ? 'not measured' : `${shown(value)}: ${met(value) ? '**met**' : '**not met**'}`;
+    const times = (v: number) => `${v.toFixed(2)}×`;
+    const ms = (v: number) => `${n(v)} ms`;
+    lines.push(
+      `| ${label}: ≥ 0.9× at-least-once | ${summaries.map((s) => cell(row(s)?.toAtLeastOnce, (v) => v >= 0.9, times)).join(' | ')} |`,
+      `| ${label}: ≥ 1.0× Kafka Streams EOS | ${summaries.map((s) => cell(row(s)?.toKafkaStreams, (v) => v >= 1, times)).join(' | ')} |`,
+      `| ${label}: p99 ≤ ${LATENCY_GOAL_MS} ms (commit interval + 50 ms) at half of saturation | ${summaries.map((s) => cell(row(s)?.latency?.p99Ms, (v) => v <= LATENCY_GOAL_MS, ms)).join(' | ')} |`,
+    );
+  }
+  return [header, rule, ...lines].join('\n');
+}
+
+function scenarioSection(s: ScenarioSummary): string {
+  const rows = s.rows.map((r) => contenderLine(r, s.rate));
+  if (s.ceiling) {
+    const c = s.ceiling;
+    rows.push(
+      `| ceiling: min(producer, consumer) | ${n(c.recordsPerSecond.median)} | ${range(c.recordsPerSecond)} | - | - | 1.00 | - | - | - |`,
+    );
+  }
+  const ceilingNote = s.ceiling
+    ? `Ceiling: ProducerPerformance ${n(s.ceiling.producer.median)} records/s (${range(s.ceiling.producer)}; 1 KB, acks=all), ConsumerPerformance ${n(s.ceiling.consumer.median)} records/s (${range(s.ceiling.consumer)}).`
+    : 'Ceiling: not measured in this run.';
+  const unseen = s.rows.filter((r) => (r.latency?.unseen ?? 0) > 0);
+  const saturated = unseen.length
+    ? ` Did not keep up at that rate (outputs still missing ${DRAIN_TIMEOUT_MS / 1000} s after the generator stopped): ${unseen.map((r) => `${r.label} (${n(r.latency?.unseen ?? 0)})`).join(', ')}; their latencies are of the outputs that did arrive.`
+    : '';
+  return `### ${s.partitions} input partitions
+
+${n(s.records)} records per contender per run. Latency at ${n(s.rate)} records/s (${s.rateSource}).${saturated}
+
+| contender | records/s (median) | spread (min – max) | × at-least-once | × Kafka Streams EOS | × ceiling | latency p50 / p99 / max (ms) | CPU s per 100k records | peak RSS (MB) |
+|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+${ceilingNote}`;
+}
+
+function contenderLine(r: ContenderRow, rate: number): string {
+  const latency = r.latency ? `${n(r.latency.p50Ms)} / ${n(r.latency.p99Ms)} / ${n(r.latency.maxMs)}` : '-';
+  const slow = r.recordsPerSecond.median < rate ? ' (saturated: slower than the rate)' : '';
+  return `| ${r.label} | ${n(r.recordsPerSecond.median)} | ${range(r.recordsPerSecond)} | ${x(r.toAtLeastOnce)} | ${x(r.toKafkaStreams)} | ${x(r.toCeiling)} | ${latency}${r.latency ? slow : ''} | ${r.cpuSecondsPer100k} | ${r.peakRssMb} |`;
+}

@@ -1,0 +1,67 @@
+// The flags of `pnpm bench`, and the defaults of a full and a quick run.
+import { parseArgs } from 'node:util';
+import { type Contender, contenders } from './contenders.js';
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Records in the throughput phase's input, per partition count. */
+  readonly records: number;
+  readonly partitions: readonly number[];
+  readonly runs: number;
+  readonly latencyRuns: number;
+  readonly contenders: readonly Contender[];
+  /** Whether to measure the broker's ceiling (the pseudo-contender "ceiling"). */
+  readonly ceiling: boolean;
+  /** The latency phase's rate; undefined: half the at-least-once baseline's median throughput. */
+  readonly rate: number | undefined;
+  readonly latencySeconds: number;
+  readonly warmupSeconds: number;
+}
+
+export const USAGE = `usage: pnpm bench [--quick] [--partitions 6,24,96] [--runs n] [--records n]
+                  [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
+                  [--rate records/s] [--latency-seconds n]`;
+
+export function parseOptions(args: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      quick: { type: 'boolean', default: false },
+      records: { type: 'string' },
+      partitions: { type: 'string' },
+      runs: { type: 'string' },
+      contenders: { type: 'string' },
+      rate: { type: 'string' },
+      'latency-seconds': { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const runs = positive('runs', values.runs ?? '3');
+  const names = (values.contenders ?? [...contenders.map((c) => c.name), 'ceiling'].join(','))
+    .split(',')
+    .map((name) => name.trim());
+  for (const name of names)
+    if (name !== 'ceiling' && !contenders.some((c) => c.name === name))
+      throw new Error(`unknown contender '${name}'\n${USAGE}`);
+  return {
+    quick,
+    // Full: >= 20 s per contender at up to 50k records/s. Quick: a few seconds each.
+    records: positive('records', values.records ?? (quick ? '150000' : '1000000')),
+    partitions: (values.partitions ?? (quick ? '6' : '6,24,96')).split(',').map((p) => positive('partitions', p)),
+    runs,
+    latencyRuns: quick ? 1 : runs,
+    contenders: contenders.filter((c) => names.includes(c.name)),
+    ceiling: names.includes('ceiling'),
+    rate: values.rate === undefined ? undefined : positive('rate', values.rate),
+    latencySeconds: positive('latency-seconds', values['latency-seconds'] ?? (quick ? '6' : '20')),
+    // At the full rate before the window opens: V8's and the JVM's JIT settle within ~10 s (measured).
+    warmupSeconds: quick ? 5 : 10,
+  };
+}
+
+function positive(flag: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new Error(`--${flag} must be a positive integer, got '${value}'\n${USAGE}`);
+  return parsed;
+}
