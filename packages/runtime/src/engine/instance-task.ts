@@ -1,15 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProcessorStoppedError } from '../errors.js';
-import type {
-  ConsumedBatch,
-  PartitionOffset,
-  PollControl,
-  TransactionalProducerPort,
-  TransactionPort,
-} from '../port/client.js';
+import type { ConsumedBatch, PartitionOffset, PollControl, TransactionalProducerPort } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
 import { type BatchWork, recordCommitted, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { openProducer, runTransaction } from './transaction.js';
 
 /** Fenced this many times within FENCING_WINDOW_MS: another live process uses this instance's id. */
 const MAX_FENCINGS = 3;
@@ -43,13 +38,7 @@ export class InstanceTask {
   /** InitProducerId: fences an earlier incarnation of this instance and ends its open transaction. */
   async open(): Promise<void> {
     await this.discardProducer();
-    const producer = this.ctx.adapter.producer({
-      transactionalId: this.transactionalId,
-      transactionTimeoutMs: this.ctx.transactionTimeoutMs,
-      maxRequestBytes: this.ctx.maxRequestBytes,
-    });
-    this.producer = producer;
-    await producer.init();
+    this.producer = await openProducer(this.ctx, this.transactionalId);
     this.ctx.log.info({ transactionalId: this.transactionalId }, 'instance producer ready');
   }
 
@@ -98,32 +87,8 @@ export class InstanceTask {
     const producer = this.producer;
     if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the instance has no producer');
     const started = performance.now();
-    let transaction: TransactionPort | undefined;
-    try {
-      transaction = await producer.begin();
-      if (work.outputs.length > 0) await transaction.send(work.outputs);
-      await transaction.sendOffsets(this.ctx.groupId, offsets);
-    } catch (error) {
-      await this.abortQuietly(transaction);
-      throw error;
-    }
-    try {
-      await transaction.commit();
-    } catch (error) {
-      // Outcome unknown: a new producer's InitProducerId completes or aborts it before offsets are read again.
-      await this.discardProducer();
-      throw error;
-    }
+    await runTransaction(producer, this.ctx.groupId, work, offsets, () => this.discardProducer());
     recordCommitted(this.ctx, work, started);
-  }
-
-  private async abortQuietly(transaction: TransactionPort | undefined): Promise<void> {
-    if (!transaction) return;
-    try {
-      await transaction.abort();
-    } catch {
-      await this.discardProducer(); // the next InitProducerId aborts it for us
-    }
   }
 
   private async recover(error: unknown, control: PollControl): Promise<void> {

@@ -1,15 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProcessorStoppedError } from '../errors.js';
-import type {
-  BatchControl,
-  ConsumedBatch,
-  TopicPartition,
-  TransactionalProducerPort,
-  TransactionPort,
-} from '../port/client.js';
+import type { BatchControl, ConsumedBatch, TopicPartition, TransactionalProducerPort } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
 import { type BatchWork, recordCommitted, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { openProducer, runTransaction } from './transaction.js';
 
 /** The outcome of handling one batch, for the engine. */
 export type TaskResult = 'ok' | 'fenced' | 'retry' | 'stopped';
@@ -58,13 +53,7 @@ export class PartitionTask {
   /** Fences every earlier owner of this partition, then learns where they left off. Order matters. */
   private async open(): Promise<void> {
     await this.discardProducer();
-    const producer = this.ctx.adapter.producer({
-      transactionalId: this.transactionalId,
-      transactionTimeoutMs: this.ctx.transactionTimeoutMs,
-      maxRequestBytes: this.ctx.maxRequestBytes,
-    });
-    this.producer = producer;
-    await producer.init();
+    this.producer = await openProducer(this.ctx, this.transactionalId);
     this.committed = await this.readCommitted();
     this.position = this.committed;
     this.opened = true;
@@ -136,36 +125,14 @@ export class PartitionTask {
     const producer = this.producer;
     if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the partition task has no producer');
     const started = performance.now();
-    let transaction: TransactionPort | undefined;
-    try {
-      transaction = await producer.begin();
-      if (work.outputs.length > 0) await transaction.send(work.outputs);
-      await transaction.sendOffsets(this.ctx.groupId, [{ ...this.partition, offset: next.toString() }]);
-    } catch (error) {
-      await this.abortQuietly(transaction);
-      throw error;
-    }
-    try {
-      await transaction.commit();
-    } catch (error) {
-      // The commit may or may not have happened. A new producer (InitProducerId) completes or aborts it,
-      // and the committed offset read after that says which: open() does both on the next batch.
+    const offsets = [{ ...this.partition, offset: next.toString() }];
+    // A lost producer is replaced on the next batch: open() inits a new one, then re-reads the committed offset.
+    await runTransaction(producer, this.ctx.groupId, work, offsets, () => {
       this.opened = false;
-      throw error;
-    }
+    });
     this.committed = next;
     this.position = next;
     recordCommitted(this.ctx, work, started);
-  }
-
-  private async abortQuietly(transaction: TransactionPort | undefined): Promise<void> {
-    if (!transaction) return;
-    try {
-      await transaction.abort();
-    } catch {
-      // A producer that cannot abort is discarded: the next InitProducerId aborts the transaction for us.
-      this.opened = false;
-    }
   }
 
   private async recover(error: unknown, batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
