@@ -41,6 +41,8 @@ class PollingConsumer implements ConsumerPort {
   private handlers: ConsumerHandlers | undefined;
   private membership: Stream | undefined;
   private stream: Stream | undefined;
+  /** The membership the current stream's records are committed with. */
+  private streamMembership: GroupMembership | undefined;
   /** Bumped by every rebalance, rewind and stop: records and polls of an older generation are obsolete. */
   private generation = 0;
   private queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
@@ -49,6 +51,14 @@ class PollingConsumer implements ConsumerPort {
   private wake: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /**
+   * The membership and partitions of the last completed join, taken together from the join event. Offsets are
+   * committed with this generation, never with the one the client stamps on a message: the client stamps the
+   * generation current when a fetch *answer* arrives, so a fetch issued before a rebalance could carry the new
+   * generation for a partition this member no longer owns, and the coordinator would accept its offset
+   * (chaos found it: 13,500 records twice).
+   */
+  private joined: { membership: GroupMembership; partitions: number[] } | undefined;
 
   constructor(
     connection: PlatformaticConnection,
@@ -74,10 +84,21 @@ class PollingConsumer implements ConsumerPort {
   async start(handlers: ConsumerHandlers): Promise<void> {
     this.handlers = handlers;
     // Registered before any stream's own listener: the generation moves before an old stream delivers more.
-    this.consumer.on('consumer:group:join', () => void this.reopen(true));
+    this.consumer.on('consumer:group:join', (payload) => {
+      this.joined = {
+        membership: {
+          memberId: payload.memberId,
+          generationId: payload.generationId ?? this.consumer.generationId,
+          coordinatorId: this.consumer.coordinatorId ?? -1,
+        },
+        partitions: (payload.assignments ?? this.consumer.assignments ?? [])
+          .filter((a) => a.topic === this.options.topic)
+          .flatMap((a) => a.partitions),
+      };
+      void this.reopen(true);
+    });
     this.consumer.on('error', (error: unknown) => this.onClientError(error));
-    await this.subscribe();
-    if (this.generation === 0) void this.reopen(true); // the join may have been announced before we listened
+    await this.subscribe(); // joins the group: the join event opens the first data stream
     this.loop = this.run();
   }
 
@@ -110,13 +131,14 @@ class PollingConsumer implements ConsumerPort {
       if (this.stopping) break;
       const generation = this.generation;
       const stream = this.stream;
+      const membership = this.streamMembership;
       const taken = this.queue.splice(0, this.options.maxPollRecords);
       if (this.queue.length > 0) this.queuedAt = Date.now();
       // Everything the stream pushed is in hand: its next fetch positions are past any trailing control records.
       const drained = this.queue.length === 0 && stream !== undefined && stream.readableLength === 0;
       if (stream?.isPaused() && this.queue.length < this.options.maxPollRecords) stream.resume();
-      if (taken.length === 0) continue;
-      await this.handlers?.onPoll(toBatches(taken, drained ? stream?.offsetsToFetch : undefined), {
+      if (taken.length === 0 || !membership) continue;
+      await this.handlers?.onPoll(toBatches(taken, membership, drained ? stream?.offsetsToFetch : undefined), {
         isCurrent: () => generation === this.generation && !this.stopping,
         rewind: () => {
           if (generation === this.generation) void this.reopen(false);
@@ -149,10 +171,11 @@ class PollingConsumer implements ConsumerPort {
     this.wake?.();
     const old = this.stream;
     this.stream = undefined;
+    this.streamMembership = undefined;
     if (old) void old.close().catch(() => {});
-    const partitions = (this.consumer.assignments ?? [])
-      .filter((a) => a.topic === this.options.topic)
-      .flatMap((a) => a.partitions);
+    const joined = this.joined;
+    if (!joined) return;
+    const { membership, partitions } = joined;
     if (rebalanced)
       this.handlers?.onAssignment(partitions.map((partition) => ({ topic: this.options.topic, partition })));
     if (partitions.length === 0) return;
@@ -181,6 +204,7 @@ class PollingConsumer implements ConsumerPort {
         return;
       }
       this.attach(stream, generation);
+      this.streamMembership = membership;
     });
   }
 
@@ -242,22 +266,22 @@ class PollingConsumer implements ConsumerPort {
   }
 }
 
-/** One batch per partition, records in offset order, with the oldest membership any of them was fetched under. */
+/** One batch per partition, records in offset order, all committed with the stream's membership. */
 function toBatches(
   messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[],
+  membership: GroupMembership,
   fetchPositions: Map<string, bigint> | undefined,
 ): ConsumedBatch[] {
-  const byPartition = new Map<number, { records: RawRecord[]; membership: GroupMembership; topic: string }>();
+  const byPartition = new Map<number, { records: RawRecord[]; topic: string }>();
   for (const message of messages) {
-    const membership = membershipOf(message);
     let entry = byPartition.get(message.partition);
     if (!entry) {
-      entry = { records: [], membership, topic: message.topic };
+      entry = { records: [], topic: message.topic };
       byPartition.set(message.partition, entry);
-    } else if (membership.generationId < entry.membership.generationId) entry.membership = membership;
+    }
     entry.records.push(toRawRecord(message));
   }
-  return [...byPartition].map(([partition, { records, membership, topic }]) => {
+  return [...byPartition].map(([partition, { records, topic }]) => {
     const afterLast = BigInt(records[records.length - 1]?.offset ?? '0') + 1n;
     const fetched = fetchPositions?.get(`${topic}:${partition}`);
     const nextOffset = fetched !== undefined && fetched > afterLast ? fetched : afterLast;
@@ -270,15 +294,6 @@ function toBatches(
       highWatermark: nextOffset.toString(),
     };
   });
-}
-
-function membershipOf(message: Message<Buffer, Buffer, Buffer, Buffer>): GroupMembership {
-  const consumer = (message.metadata as { consumer?: GroupMembership }).consumer;
-  return {
-    memberId: consumer?.memberId ?? '',
-    generationId: consumer?.generationId ?? -1,
-    coordinatorId: consumer?.coordinatorId ?? -1,
-  };
 }
 
 function toRawRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): RawRecord {
