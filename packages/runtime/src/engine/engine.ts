@@ -12,6 +12,9 @@ import type { EngineContext } from './context.js';
 import { InstanceTask } from './instance-task.js';
 import { PartitionTask } from './partition-task.js';
 
+/** How long a fenced partition waits for a rebalance to take it away before it is opened again. */
+const FENCED_PATIENCE_MS = 5000;
+
 /**
  * Runs the consumer's deliveries through transactions, in the mode the client adapter's fencing allows.
  * - 'partition' (KafkaJS): a partition task per input partition, each with its own producer. Each batch's
@@ -22,8 +25,13 @@ import { PartitionTask } from './partition-task.js';
  */
 export class Engine {
   private readonly tasks = new Map<number, PartitionTask>();
-  /** Partitions whose producer was fenced: ignored until the group assigns them to us again. */
-  private readonly fenced = new Set<number>();
+  /**
+   * Partitions whose producer was fenced, and when. Usually a rebalance takes them away soon; if the group still
+   * gives them to us after FENCED_PATIENCE_MS (a broker restart can fence a live owner: its transaction was
+   * aborted and the epoch bumped), a new task opens them again: fencing first, then reading the offset, so it is
+   * safe even if another owner exists.
+   */
+  private readonly fenced = new Map<number, number>();
   private readonly consumer: ConsumerPort;
   /** 'instance' mode: partitions that delivered since the last assignment (logged once each). */
   private readonly positioned = new Set<number>();
@@ -63,6 +71,8 @@ export class Engine {
   }
 
   private async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
+    const fencedAt = this.fenced.get(batch.partition);
+    if (fencedAt !== undefined && Date.now() - fencedAt >= FENCED_PATIENCE_MS) this.fenced.delete(batch.partition);
     if (this.stopping || this.fenced.has(batch.partition)) {
       if (batch.records[0]) control.seek(batch.records[0].offset);
       if (this.fenced.has(batch.partition)) await delay(200); // wait for the rebalance that will take it away
@@ -86,7 +96,7 @@ export class Engine {
     }
     if (result === 'fenced') {
       this.tasks.delete(batch.partition);
-      this.fenced.add(batch.partition);
+      this.fenced.set(batch.partition, Date.now());
     }
   }
 
