@@ -8,6 +8,10 @@ export default defineConfig({
     // Tests run against the sources, so a change is tested without a rebuild.
     alias: {
       '@exactly/core': source('core'),
+      '@exactly/read-committed/aborted-transactions': fileURLToPath(
+        new URL('./packages/read-committed/src/aborted-transactions.ts', import.meta.url),
+      ),
+      '@exactly/read-committed': source('read-committed'),
       '@exactly/runtime': source('runtime'),
       '@exactly/testkit': source('testkit'),
     },

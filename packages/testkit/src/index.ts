@@ -19,6 +19,8 @@ export { consumeToEnd } from './kafka/consume-to-end.js';
 export type { GenerateOptions } from './kafka/generate.js';
 export { generateRecords } from './kafka/generate.js';
 export { groupLag, waitForGroupCaughtUp, waitUntil } from './kafka/group.js';
+export type { InterleavedTransactionsOptions } from './kafka/interleaved-transactions.js';
+export { writeInterleavedTransactions } from './kafka/interleaved-transactions.js';
 export { ensureKafkaJars } from './kafka/jars.js';
 export type { LocalBrokerOptions } from './kafka/local-broker.js';
 export { LocalBroker } from './kafka/local-broker.js';

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { createTopics, readTopic, testClient, uniqueTopic, waitUntil } from '../src/index.js';
+import {
+  createTopics,
+  readTopic,
+  testClient,
+  uniqueTopic,
+  waitUntil,
+  writeInterleavedTransactions,
+} from '../src/index.js';
+import { scanTransactions } from '../src/verifier/transaction-scan.js';
 
 // The broker itself, before any Exactly code: the transactional behaviour the runtime builds on.
 const brokers = inject('kafkaBrokers');
@@ -43,6 +51,21 @@ describe('Kafka transactions against a real broker (read_committed reader)', () 
     );
     expect(readCommitted).toEqual(['kept']);
     expect(readUncommitted).toEqual(['aborted-1', 'aborted-2', 'kept']);
+  });
+
+  it('read_committed returns no record of interleaved and repeated aborted transactions (KafkaJS alone returns some)', async () => {
+    const topic = uniqueTopic('interleaved');
+    await createTopics(brokers, [topic]);
+    const committed = Array.from({ length: 5 }, (_, i) => ({ value: `committed-${i}` }));
+    const aborted = Array.from({ length: 20 }, (_, i) => ({ value: `aborted-${i}` }));
+    await writeInterleavedTransactions({ brokers, topic, committed, aborted });
+
+    const values = (await readTopic(brokers, topic)).map((r) => r.value?.toString());
+    expect(values).toEqual(committed.map((r) => r.value));
+    // The log holds every aborted record, decided by its own markers.
+    const fates = await scanTransactions(brokers, topic, 30_000);
+    expect(fates.filter((r) => r.fate === 'aborted')).toHaveLength(aborted.length);
+    expect(fates.filter((r) => r.fate === 'committed')).toHaveLength(committed.length);
   });
 
   it('sendOffsets moves the group offset only when the transaction commits', async () => {

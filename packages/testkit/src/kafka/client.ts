@@ -1,8 +1,12 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkajs } from '@exactly/read-committed';
+import type { Kafka } from 'kafkajs';
+
+// KafkaJS with Kafka's read_committed rule: the checker must not take an aborted record for a committed one.
+const { logLevel } = kafkajs;
 
 /** A quiet KafkaJS client for test tooling (the runtime has its own adapter). */
 export function testClient(brokers: string, clientId = 'exactly-testkit'): Kafka {
-  return new Kafka({
+  return new kafkajs.Kafka({
     clientId,
     brokers: brokers.split(',').map((b) => b.trim()),
     logLevel: logLevel.NOTHING,

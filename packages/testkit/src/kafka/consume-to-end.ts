@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { logEndOffsets } from '@exactly/read-committed';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import { testClient } from './client.js';
 import type { IsolationLevel } from './read-topic.js';
@@ -12,8 +13,9 @@ export interface ConsumeToEndOptions {
 }
 
 /**
- * Consumes `topic` from the start to its end when the call begins (the last stable offset, as KafkaJS's admin
- * reports it), with a fresh group that never commits, handing every batch to `onBatch`.
+ * Consumes `topic` from the start to its log end when the call begins, with a fresh group that never commits,
+ * handing every batch to `onBatch`. A read_committed reader gets there only when every transaction before the
+ * end is decided and its markers written, so it waits for those (up to `timeoutMs`) rather than miss them.
  */
 export async function consumeToEnd(
   brokers: string,
@@ -26,8 +28,12 @@ export async function consumeToEnd(
   await admin.connect();
   const ends = new Map<number, bigint>();
   try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
+    // The log end, not the admin's "high" (the last stable offset): a reader stopping there would miss a
+    // transaction already committed whose markers the broker has not written yet.
+    const logEnds = await logEndOffsets(kafka, topic);
+    for (const { partition, low } of await admin.fetchTopicOffsets(topic)) {
+      const end = logEnds.get(partition) ?? 0n;
+      if (end > BigInt(low)) ends.set(partition, end);
     }
   } finally {
     await admin.disconnect();

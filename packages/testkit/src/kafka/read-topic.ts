@@ -16,19 +16,15 @@ export interface ReadRecord {
 export interface ReadTopicOptions {
   readonly isolation?: IsolationLevel;
   readonly timeoutMs?: number;
-  /**
-   * Read again until at least this many records are visible (within `timeoutMs`). For a reader that runs
-   * right after its own commit: the broker answers a commit before it writes the commit markers, so for a few
-   * milliseconds the last stable offset (the end a read_committed reader sees) may not include it yet.
-   */
+  /** Read again until at least this many records are there (within `timeoutMs`): for writers still running. */
   readonly minRecords?: number;
 }
 
 /**
- * Reads a whole topic, from the start to its end when the call begins, with its own consumer (a fresh group
- * that never commits). With `read_committed` (the default) it sees only committed records, and "the end" is
- * the last stable offset: records of a transaction still open (or whose markers are still being written) are
- * beyond it. Call it when writers are quiet, or pass `minRecords`.
+ * Reads a whole topic, from the start to its log end when the call begins, with its own consumer (a fresh group
+ * that never commits). With `read_committed` (the default) it sees only committed records, and waits until every
+ * transaction before that end is decided and its markers are written (so a commit the broker has acknowledged
+ * is never missed); a transaction left open holds it until the broker aborts it or `timeoutMs` passes.
  */
 export async function readTopic(brokers: string, topic: string, options: ReadTopicOptions = {}): Promise<ReadRecord[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);

@@ -58,7 +58,7 @@ export interface Verdict {
  * every output topic (found by the `exactly.source.*` provenance headers), nothing cites an unknown input, per
  * input partition the outputs keep input order, and the read_committed view holds no record of an aborted
  * transaction and every committed one (cross-checked against a read_uncommitted scan of the markers).
- * Call it when the pipeline is drained: a read_committed reader stops at a transaction still open.
+ * Call it when the pipeline is drained: a read_committed reader waits at a transaction still open.
  */
 export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict> {
   const expected = options.expectPerInput ?? 1;

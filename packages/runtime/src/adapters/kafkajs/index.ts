@@ -1,10 +1,14 @@
-import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { kafkajs } from '@exactly/read-committed';
+import type { LogEntry } from 'kafkajs';
 import type { ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
 import { type AdapterLogLevel, reweigh } from './logs.js';
 import { kafkaJsProducer } from './producer.js';
 import { quietKafkaJsWarnings } from './warnings.js';
+
+// KafkaJS with Kafka's read_committed rule: its own filter lets aborted records of a transactional input through.
+const { Kafka, logLevel } = kafkajs;
 
 export interface KafkaJsAdapterOptions {
   readonly brokers: readonly string[];

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
-import { type Kafka, type Message, Partitioners, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import { kafkajs } from '@exactly/read-committed';
+import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import type {
   PartitionOffset,
   ProducerOptions,
@@ -18,7 +19,7 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     idempotent: true,
     maxInFlightRequests: 1,
     // The Java client's murmur2 partitioner: a key lands on the same partition whichever client wrote it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     // The next transaction starts right after a commit, while the broker still writes its markers, and meets
     // CONCURRENT_TRANSACTIONS. KafkaJS retries that inside send(); a short first back-off (the Java client's is
     // ~20 ms) keeps it from costing a tenth of a second per transaction.

@@ -18,6 +18,7 @@ import type {
 } from '../../port/client.js';
 import { classifyPlatformaticError, guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
+import { applyReadCommittedRule } from './read-committed.js';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
@@ -78,6 +79,7 @@ class PollingConsumer implements ConsumerPort {
       maxWaitTime: options.maxWaitMs,
       highWaterMark: options.maxPollRecords,
     });
+    applyReadCommittedRule(this.consumer);
     this.admin = new Admin(baseOptions(connection, 'offsets'));
   }
 
