@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeRunsPlatformatic } from '../../runtime/src/adapters/platformatic/node-version.js';
+import { CLIENTS } from '../../runtime/test/helpers.js';
 import { runChaos } from '../src/chaos/run-chaos.js';
-
-// Both client adapters where the Node runs both (CI: Node 24); kafkajs alone on an older Node.
-const CLIENTS = nodeRunsPlatformatic(process.versions.node)
-  ? (['kafkajs', 'platformatic'] as const)
-  : (['kafkajs'] as const);
 
 // CI's chaos profile (docs/reliability.md has the full one). A broker of its own, since it kills it.
 describe.each(CLIENTS)(

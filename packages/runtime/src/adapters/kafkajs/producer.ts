@@ -2,13 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
-import type {
-  PartitionOffset,
-  ProducerOptions,
-  TransactionalProducerPort,
-  TransactionPort,
-} from '../../port/client.js';
+import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
+import { offsetsByTopic } from '../offsets-by-topic.js';
 import { chunksBySize } from '../request-size.js';
 import { guard } from './guard.js';
 
@@ -59,21 +55,14 @@ function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): 
     // first); the call is idempotent, so it is retried here.
     sendOffsets: (groupId, offsets) =>
       retryWhileConcurrent(() =>
-        transaction.sendOffsets({ consumerGroupId: groupId, topics: offsetsByTopic(offsets) }),
+        transaction.sendOffsets({
+          consumerGroupId: groupId,
+          topics: offsetsByTopic(offsets, ({ partition, offset }) => ({ partition, offset })),
+        }),
       ),
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
-}
-
-function offsetsByTopic(offsets: readonly PartitionOffset[]) {
-  const topics = new Map<string, { partition: number; offset: string }[]>();
-  for (const { topic, partition, offset } of offsets) {
-    const partitions = topics.get(topic) ?? [];
-    partitions.push({ partition, offset });
-    topics.set(topic, partitions);
-  }
-  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 async function retryWhileConcurrent(call: () => Promise<void>): Promise<void> {

@@ -9,6 +9,7 @@ import type {
   TransactionPort,
 } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
+import { offsetsByTopic } from '../offsets-by-topic.js';
 import { chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
@@ -90,13 +91,11 @@ async function commitOffsets(
   membership: GroupMembership,
   offsets: readonly PartitionOffset[],
 ): Promise<void> {
-  const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number }[]>();
-  for (const { topic, partition, offset } of offsets) {
-    const partitions = topics.get(topic) ?? [];
-    partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1 });
-    topics.set(topic, partitions);
-  }
-  const request = [...topics].map(([name, partitions]) => ({ name, partitions }));
+  const request = offsetsByTopic(offsets, ({ partition, offset }) => ({
+    partitionIndex: partition,
+    committedOffset: BigInt(offset),
+    committedLeaderEpoch: -1,
+  })).map(({ topic, partitions }) => ({ name: topic, partitions }));
   for (let attempt = 0; ; attempt++) {
     try {
       const metadata = producer.currentMetadata ?? (await producer.metadata({ topics: [] }));
