@@ -47,8 +47,10 @@ class PollingConsumer implements ConsumerPort {
   /** Bumped by every rebalance, rewind and stop: records and polls of an older generation are obsolete. */
   private generation = 0;
   private queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-  /** When the oldest queued record arrived: the poll closes maxWaitMs after it. */
+  /** When the oldest queued record arrived: the poll closes maxWaitMs after it at the latest. */
   private queuedAt = 0;
+  /** Pending while records keep arriving in this turn of the event loop: a fetch answer is being delivered. */
+  private delivering: NodeJS.Immediate | undefined;
   private wake: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -149,10 +151,16 @@ class PollingConsumer implements ConsumerPort {
     }
   }
 
-  /** Resolves when a poll is due: maxPollRecords queued, or maxWaitMs since the oldest queued record. */
+  /**
+   * Resolves when a poll is due: maxPollRecords queued, or a whole fetch answer delivered (the broker already
+   * held the fetch for up to maxWaitMs to gather minBytes, as in the KafkaJS mode), or maxWaitMs since the
+   * oldest queued record. Records that arrive while a transaction runs make the next poll: polls grow with the
+   * load, and at a moderate rate a record waits for one fetch, not a fetch and then a whole commit interval.
+   */
   private async waitForPoll(): Promise<void> {
     while (!this.stopping) {
       if (this.queue.length >= this.options.maxPollRecords) return;
+      if (this.queue.length > 0 && this.delivering === undefined) return;
       const waitMs = this.queue.length > 0 ? this.queuedAt + this.options.maxWaitMs - Date.now() : 1000;
       if (this.queue.length > 0 && waitMs <= 0) return;
       await new Promise<void>((resolve) => {
@@ -217,7 +225,12 @@ class PollingConsumer implements ConsumerPort {
       if (generation !== this.generation) return;
       if (this.queue.length === 0) this.queuedAt = Date.now();
       this.queue.push(message);
-      if (this.queue.length === 1 || this.queue.length === this.options.maxPollRecords) this.wake?.();
+      // A fetch answer's records arrive in one turn; the poll may close once that turn is over.
+      this.delivering ??= setImmediate(() => {
+        this.delivering = undefined;
+        this.wake?.();
+      });
+      if (this.queue.length === this.options.maxPollRecords) this.wake?.();
       if (this.queue.length >= limit) stream.pause();
     });
     stream.on('error', (error: unknown) => {
