@@ -57,7 +57,17 @@ Profiled with \`node --cpu-prof\` on \`exactly run bench/src/contenders/exactly.
 | our pipeline: decode, handle, encode, headers (\`@exactly/core\`), including the workload's JSON parse and stringify (~6%) | 13% | 7% |
 | the client's option validation (ajv) and prom-client | ~3% | ~1.5% |
 
-1. **Waiting for the broker** is the top cost, and grows with partitions: a transaction is begin, produce,
+**What limits the platformatic adapter now** (full run of 2026-11-25, 1,000,000 records per contender): at
+~62–65k records/s it uses 1.4–1.7 CPU s per 100k records, i.e. one core fully: the JavaScript runs on one
+thread. Kafka Streams spends about the same CPU per record (1.3–1.5 s per 100k) but spreads it over its stream
+thread and its clients' network threads, i.e. over both cores; over a million records its JIT-compiled code
+also has time to pay off (a 400,000-record run had it at ~63k records/s, this one at ~100k). So the gap to
+Kafka Streams is per-record CPU on one thread, which the three items below are; the ways past it are less CPU
+per record (items 2 and 3) or more threads (instances: the KIP-447 mode lets several instances share a
+group, each with one producer). Since the profile below, polls close once a fetch answer is in hand, which
+took the idle share down with the latency (p99 at half saturation from ~200 ms to 52–100 ms).
+
+1. **Waiting for the broker** was the top cost when profiled, and grows with partitions: a transaction is begin, produce,
    AddOffsetsToTxn, TxnOffsetCommit, EndTxn in turn, and at commit the broker writes a marker to every
    partition the transaction touched (up to 96 offsets + 192 output partitions here) on the same two cores.
    Ours to fix, and fixed: the client's \`addOffset()\` sent one TxnOffsetCommit per partition (96 round trips a
