@@ -21,7 +21,7 @@ export interface LogEntry {
  * its transactional data in between is dropped.
  *
  * Why we need our own: both Node clients get it wrong (measured: a reader of a log with interleaved and
- * repeated aborts returned 1 of 4 aborted records with KafkaJS 2.2.4 and 3 of 4 with @platformatic/kafka
+ * repeated aborts returned 1 of 5 aborted records with KafkaJS 2.2.4 and 3 of 5 with @platformatic/kafka
  * 2.12.1). KafkaJS takes the list as sorted by first offset (the broker sorts it by last offset) and opens
  * one transaction per record; @platformatic/kafka keeps one range per producer, so a producer's earlier
  * aborts in the same fetch go through, and keeps a transaction whose marker is not in the fetch.
