@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logEndOffsets } from '@exactly/read-committed';
+import { logOffsets } from '@exactly/read-committed';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import { testClient } from './client.js';
 import type { IsolationLevel } from './read-topic.js';
@@ -24,20 +24,10 @@ export async function consumeToEnd(
   onBatch: (batch: Batch) => void,
 ): Promise<void> {
   const kafka = testClient(brokers, options.clientId);
-  const admin = kafka.admin();
-  await admin.connect();
   const ends = new Map<number, bigint>();
-  try {
-    // The log end, not the admin's "high" (the last stable offset): a reader stopping there would miss a
-    // transaction already committed whose markers the broker has not written yet.
-    const logEnds = await logEndOffsets(kafka, topic);
-    for (const { partition, low } of await admin.fetchTopicOffsets(topic)) {
-      const end = logEnds.get(partition) ?? 0n;
-      if (end > BigInt(low)) ends.set(partition, end);
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  // The log end, not the admin's "high" (the last stable offset): a reader stopping there would miss a
+  // transaction already committed whose markers the broker has not written yet.
+  for (const [partition, { start, end }] of await logOffsets(kafka, topic)) if (end > start) ends.set(partition, end);
   if (ends.size === 0) return;
 
   const consumer = kafka.consumer({

@@ -12,10 +12,13 @@ export interface PlatformaticConnection {
  * a tenth of the throughput in our measurements. That case is retried after 10 ms, as the Java client does
  * (~20 ms); everything else backs off from 50 ms, doubling, to 1 s.
  */
-export const retryDelay: RetryDelayGetter = (_client, _operation, attempt, _retries, error) => {
-  if (/CONCURRENT_TRANSACTIONS/.test(describe(error))) return 10;
-  return Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
-};
+export const retryDelay: RetryDelayGetter = (_client, _operation, attempt, _retries, error) =>
+  backoffMs(Math.max(0, attempt - 1), /CONCURRENT_TRANSACTIONS/.test(describe(error)));
+
+/** The wait before retry number `retry` (from 0), by the policy above; also for the adapter's own requests. */
+export function backoffMs(retry: number, concurrentTransactions: boolean): number {
+  return concurrentTransactions ? 10 : Math.min(1000, 50 * 2 ** retry);
+}
 
 function describe(error: Error): string {
   const nested = (error as { errors?: unknown[] }).errors ?? [];

@@ -12,7 +12,7 @@ import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
 import { chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
-import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
+import { backoffMs, baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
 
 export function platformaticProducer(
   connection: PlatformaticConnection,
@@ -123,7 +123,7 @@ async function commitOffsets(
       if (classified.kind !== 'retriable' || attempt >= 20) throw classified;
       if (classified.code === 'NOT_COORDINATOR')
         await producer.metadata({ topics: [], forceUpdate: true }).catch(() => {});
-      await delay(classified.code === 'CONCURRENT_TRANSACTIONS' ? 10 : Math.min(1000, 50 * 2 ** attempt));
+      await delay(backoffMs(attempt, classified.code === 'CONCURRENT_TRANSACTIONS'));
     }
   }
 }

@@ -1,25 +1,14 @@
 import { AbortedTransactions, markerOf } from '@exactly/read-committed/aborted-transactions';
-import { consumerFetchesChannel } from '@platformatic/kafka';
-
-const IS_TRANSACTIONAL = 1 << 4;
-const IS_CONTROL = 1 << 5;
+import { consumerFetchesChannel, IS_CONTROL, IS_TRANSACTIONAL, type RecordsBatch } from '@platformatic/kafka';
 
 /** A fetch answer as far as the filter needs it (@platformatic/kafka 2.12's FetchResponse). */
 interface FetchAnswer {
   readonly responses: ReadonlyArray<{
     readonly partitions: Array<{
       readonly abortedTransactions?: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }> | null;
-      records?: Batch[] | null;
+      records?: RecordsBatch[] | null;
     }>;
   }>;
-}
-
-interface Batch {
-  readonly firstOffset: bigint;
-  readonly lastOffsetDelta: number;
-  readonly attributes: number;
-  readonly producerId: bigint;
-  readonly records: ReadonlyArray<{ readonly key: Buffer | null }>;
 }
 
 /** The consumers whose fetches get Kafka's read_committed rule applied (ours only, never the application's). */
@@ -43,7 +32,7 @@ export function applyReadCommittedRule(consumer: object): void {
   });
 }
 
-export function dropAborted(answer: FetchAnswer): void {
+function dropAborted(answer: FetchAnswer): void {
   for (const topic of answer.responses) {
     for (const partition of topic.partitions) {
       if (!partition.abortedTransactions?.length || !partition.records) continue;
