@@ -1,7 +1,6 @@
 // Topics of one measurement: fresh outputs (and group) per contender and run, removed afterwards so that a
 // full run (3 partition counts x 3 runs x every contender x ~1 GB) does not fill the disk.
-import { setTimeout as delay } from 'node:timers/promises';
-import { testClient } from '@exactly/testkit';
+import { createTopics as createTestTopics, testClient } from '@exactly/testkit';
 import type { BenchEnv } from './contenders.js';
 
 let sequence = 0;
@@ -35,35 +34,11 @@ export async function createTopics(
   partitions: number,
   logAppendTime = false,
 ): Promise<void> {
-  const admin = testClient(brokers, 'exactly-bench').admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: names.map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: 1,
-        configEntries: logAppendTime ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : [],
-      })),
-    });
-    // Not KafkaJS's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers
-    // for a moment after creating many partitions at once.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await admin
-        .fetchTopicMetadata({ topics: [...names] })
-        .then(({ topics }) =>
-          topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)),
-        )
-        .catch(() => false);
-      if (ready) return;
-      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after 30 s`);
-      await delay(100);
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const config: Record<string, string> = logAppendTime ? { 'message.timestamp.type': 'LogAppendTime' } : {};
+  await createTestTopics(
+    brokers,
+    names.map((name) => ({ name, partitions, config })),
+  );
 }
 
 export async function deleteTopics(brokers: string, names: readonly string[]): Promise<void> {

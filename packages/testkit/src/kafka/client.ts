@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { kafkajs } from '@exactly/read-committed';
 import type { Kafka } from 'kafkajs';
 
@@ -17,19 +18,43 @@ export function testClient(brokers: string, clientId = 'exactly-testkit'): Kafka
 export interface TopicSpec {
   readonly name: string;
   readonly partitions?: number;
+  /** Topic configs, e.g. `{ 'message.timestamp.type': 'LogAppendTime' }`. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
-/** Creates the topics that do not exist yet and waits until their leaders are known. */
+/** Creates the topics that do not exist yet and waits until every partition of each has a leader. */
 export async function createTopics(brokers: string, topics: ReadonlyArray<TopicSpec | string>): Promise<void> {
+  const specs = topics.map((t) => (typeof t === 'string' ? { name: t } : t));
   const admin = testClient(brokers).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = topics
-      .map((t) => (typeof t === 'string' ? { name: t } : t))
+    const missing = specs
       .filter((t) => !existing.has(t.name))
-      .map((t) => ({ topic: t.name, numPartitions: t.partitions ?? 1, replicationFactor: 1 }));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      .map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions ?? 1,
+        replicationFactor: 1,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      }));
+    if (missing.length === 0) return;
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
+    // Not KafkaJS's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for
+    // a moment after creating topics (every time on a broker just started, and with many partitions).
+    const names = missing.map((t) => t.topic);
+    const wanted = new Map(missing.map((t) => [t.topic, t.numPartitions]));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: names })
+        .then(({ topics: found }) =>
+          found.every((t) => t.partitions.length === wanted.get(t.name) && t.partitions.every((p) => p.leader >= 0)),
+        )
+        .catch(() => false);
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after 30 s`);
+      await delay(100);
+    }
   } finally {
     await admin.disconnect();
   }
