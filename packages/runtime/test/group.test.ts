@@ -38,9 +38,12 @@ describe.each(CLIENTS)(
       const a = spawnFanOut(brokers, topics, { client, instance: 'a', args: fast, env });
       const b = spawnFanOut(brokers, topics, { client, instance: 'b', args: fast, env });
       try {
+        // The two processes log their assignments independently: wait until the split has settled in both logs
+        // (for a moment one may still show what it held before the other joined).
+        const owned = () => [ownedPartitions(a)?.length ?? 0, ownedPartitions(b)?.length ?? 0];
         await waitUntil(
-          () => (ownedPartitions(a)?.length ?? 0) > 0 && (ownedPartitions(b)?.length ?? 0) > 0,
-          'both instances own partitions',
+          () => owned().every((n) => n > 0) && owned().reduce((sum, n) => sum + n, 0) === 4,
+          'both instances own partitions, 4 between them',
           60_000,
         );
         expect((ownedPartitions(a)?.length ?? 0) + (ownedPartitions(b)?.length ?? 0)).toBe(4);
