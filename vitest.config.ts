@@ -3,6 +3,25 @@ import { defineConfig } from 'vitest/config';
 
 const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
+/**
+ * Tests that need no broker: core, the read_committed rule, the engine's recovery paths on the fake client
+ * adapter, the error tables, the TestDriver and the examples' processor tests. `pnpm test:unit` runs just these
+ * (with KAFKA_BROKERS pointing nowhere); `pnpm test` runs them and the rest, against a real broker.
+ */
+const UNIT_TESTS = [
+  'packages/core/test/**/*.test.ts',
+  'packages/read-committed/test/**/*.test.ts',
+  'packages/runtime/test/recovery.test.ts',
+  'packages/runtime/test/error-table.test.ts',
+  'packages/runtime/test/platformatic-errors.test.ts',
+  'packages/runtime/test/client-boundary.test.ts',
+  'packages/testkit/test/driver.test.ts',
+  'packages/testkit/test/avro.test.ts',
+  'packages/testkit/test/example-processor.test.ts',
+  'packages/testkit/test/schema-registry.test.ts',
+  'examples/*/test/processor.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Tests run against the sources, so a change is tested without a rebuild.
@@ -17,13 +36,24 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    globalSetup: ['./packages/testkit/test/global-setup.ts'],
     setupFiles: ['./packages/testkit/test/setup-file.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The JSON report is what .ci/run reads for its summary line.
     reporters: ['default', 'json'],
     outputFile: { json: '.exactly/test-report.json' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT_TESTS } },
+      {
+        extends: true,
+        test: {
+          name: 'broker',
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+          exclude: UNIT_TESTS,
+          // One real broker for the whole run, shared by every test file that needs one.
+          globalSetup: ['./packages/testkit/test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

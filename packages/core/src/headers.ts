@@ -2,6 +2,8 @@
 export const Headers = {
   errorKind: 'exactly.error.kind',
   errorMessage: 'exactly.error.message',
+  /** On a dead letter whose input did not fit the dead-letter topic: what was left out, and why. */
+  omitted: 'exactly.error.omitted',
   sourceTopic: 'exactly.source.topic',
   sourcePartition: 'exactly.source.partition',
   sourceOffset: 'exactly.source.offset',

@@ -1,6 +1,7 @@
 import { DecodeError, EncodeError, HandlerError, messageOf, type RecordError, type RecordLocation } from './errors.js';
 import { Headers, sourceHeaders } from './headers.js';
 import type { Processor } from './processor.js';
+import { recordBatchBytes } from './record-size.js';
 import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
 import type { SchemaRegistryClient } from './registry.js';
 import { type BoundSerde, bindSerde } from './serde.js';
@@ -11,6 +12,12 @@ export interface PipelineOptions {
   readonly registry?: SchemaRegistryClient | undefined;
   /** Add `exactly.source.topic|partition|offset` headers to every output (for verification). Default false. */
   readonly provenance?: boolean | undefined;
+  /**
+   * The most bytes a record may take on each topic (its `max.message.bytes`). An output over its topic's limit
+   * is an encode error, so its input goes to the dead-letter topic instead of the broker refusing the whole
+   * transaction. Topics not named here are not checked.
+   */
+  readonly maxRecordBytes?: Readonly<Record<string, number>> | undefined;
 }
 
 /** The result of one input record: the records to write in its transaction. */
@@ -34,6 +41,7 @@ export class RecordPipeline {
     private readonly input: BoundTopic,
     private readonly outputs: ReadonlyMap<string, BoundTopic>,
     private readonly provenance: boolean,
+    private readonly maxRecordBytes: Readonly<Record<string, number>>,
   ) {}
 
   /** Binds every serde (Avro registers its schemas here, once). */
@@ -45,7 +53,18 @@ export class RecordPipeline {
     });
     const outputs = new Map<string, BoundTopic>();
     for (const [name, topic] of Object.entries(processor.outputs)) outputs.set(name, await bind(topic));
-    return new RecordPipeline(processor, await bind(processor.input), outputs, options.provenance ?? false);
+    return new RecordPipeline(
+      processor,
+      await bind(processor.input),
+      outputs,
+      options.provenance ?? false,
+      options.maxRecordBytes ?? {},
+    );
+  }
+
+  /** The same pipeline (serdes already bound), checking output sizes against these limits. */
+  withMaxRecordBytes(limits: Readonly<Record<string, number>>): RecordPipeline {
+    return new RecordPipeline(this.processor, this.input, this.outputs, this.provenance, limits);
   }
 
   /** Every topic this pipeline may write to, dead-letter topic included. */
@@ -109,24 +128,55 @@ export class RecordPipeline {
       if (!Array.isArray(records))
         throw new TypeError(`output '${name}' must be an array of records, got ${describe(records)}`);
       for (const [index, record] of (records as unknown[]).entries()) {
-        encoded.push(await encodeOne(output, record, `${name}[${index}]`, provenance));
+        const one = await encodeOne(output, record, `${name}[${index}]`, provenance);
+        this.checkSize(one, `${name}[${index}]`);
+        encoded.push(one);
       }
     }
     return encoded;
   }
 
-  private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome {
+  /** Throws when a record is over its topic's limit: the broker would refuse it, and the transaction with it. */
+  private checkSize(record: EncodedRecord, where: string): void {
+    const limit = this.maxRecordBytes[record.topic];
+    if (limit === undefined) return;
+    const size = recordBatchBytes(record);
+    if (size > limit) {
+      throw new TypeError(
+        `${where} for topic ${record.topic} is ${size} bytes; the topic accepts at most ${limit} (max.message.bytes)`,
+      );
+    }
+  }
+
+  /**
+   * The dead letter of a record whose outputs a broker refused (a limit the size check could not know, or a
+   * record the topic does not accept): an encode error with the broker's reason.
+   */
+  refused(raw: RawRecord, reason: string): RecordOutcome & { ok: false } {
+    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    return this.deadLetter(raw, new EncodeError(location, reason));
+  }
+
+  private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome & { ok: false } {
     const headers: Record<string, Buffer | string> = {};
     for (const [name, value] of Object.entries(raw.headers)) if (value !== undefined) headers[name] = value;
     Object.assign(headers, sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp), {
       [Headers.errorKind]: error.kind,
       [Headers.errorMessage]: error.reason,
     });
-    return {
-      ok: false,
-      error,
-      deadLetter: { topic: this.processor.deadLetter, key: raw.key, value: raw.value, headers },
-    };
+    const deadLetter: EncodedRecord = { topic: this.processor.deadLetter, key: raw.key, value: raw.value, headers };
+    const limit = this.maxRecordBytes[deadLetter.topic];
+    const size = recordBatchBytes(deadLetter);
+    if (limit !== undefined && size > limit) {
+      // The input itself is too large for the dead-letter topic: write where to find it instead of its bytes.
+      const omitted = `key and value (${size} bytes; the dead-letter topic accepts at most ${limit}): read them at the source offset`;
+      return {
+        ok: false,
+        error,
+        deadLetter: { ...deadLetter, key: null, value: null, headers: { ...headers, [Headers.omitted]: omitted } },
+      };
+    }
+    return { ok: false, error, deadLetter };
   }
 }
 

@@ -149,6 +149,7 @@ describe('RecordPipeline', () => {
       expect(Headers).toEqual({
         errorKind: 'exactly.error.kind',
         errorMessage: 'exactly.error.message',
+        omitted: 'exactly.error.omitted',
         sourceTopic: 'exactly.source.topic',
         sourcePartition: 'exactly.source.partition',
         sourceOffset: 'exactly.source.offset',

@@ -2,11 +2,13 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
 import { createAdapter } from './adapters/create-adapter.js';
+import { backoffMs } from './backoff.js';
 import { Engine } from './engine/engine.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
-import type { RunOptions } from './options.js';
+import type { ResolvedOptions, RunOptions } from './options.js';
+import type { ClientAdapter } from './port/client.js';
 import { ClientError } from './port/errors.js';
 import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
@@ -34,12 +36,15 @@ async function retryWhileRetriable<T>(step: () => Promise<T>, log: Logger): Prom
     } catch (error) {
       if (!(error instanceof ClientError) || error.kind !== 'retriable' || Date.now() > deadline) throw error;
       log.warn({ code: error.code, error: error.message, attempt }, 'Kafka not reachable yet; retrying start-up');
-      await delay(Math.min(5000, 250 * attempt));
+      await delay(backoffMs(attempt));
     }
   }
 }
 
-/** Bytes per produce request: below the broker's default message.max.bytes (1 MiB) with room for framing. */
+/**
+ * Bytes per produce request: below the broker's default message.max.bytes (1 MiB) with room for framing, and
+ * never above the smallest output topic's max.message.bytes (a request's records for a partition are one batch).
+ */
 const MAX_REQUEST_BYTES = 900 * 1024;
 
 /**
@@ -57,19 +62,33 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
     { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}` },
     log,
   );
-  const generic = processor as unknown as Processor;
-  const pipeline = await RecordPipeline.create(generic, {
+  return runOnAdapter(processor as unknown as Processor, resolved, adapter, log);
+}
+
+/** run(), on a client adapter already made: the tests' fake adapter comes in here. */
+export async function runOnAdapter(
+  generic: Processor,
+  resolved: ResolvedOptions,
+  adapter: ClientAdapter,
+  log: Logger,
+): Promise<RunningProcessor> {
+  const processor = generic;
+  const bound = await RecordPipeline.create(generic, {
     registry: resolved.schemaRegistry,
     provenance: resolved.provenance,
   });
   const admin = adapter.admin();
   let partitions: number;
+  let limits: Map<string, number>;
   try {
-    partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, pipeline, resolved), log);
+    partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, bound, resolved), log);
+    limits = await retryWhileRetriable(() => admin.maxMessageBytes(bound.outputTopics), log);
   } catch (error) {
     await admin.close();
     throw error;
   }
+  // An output over its topic's limit becomes a dead letter before it is sent, instead of a refused transaction.
+  const pipeline = bound.withMaxRecordBytes(Object.fromEntries(limits));
   const metrics = new EngineMetrics();
   const engine = new Engine(
     {
@@ -84,7 +103,7 @@ export async function run<I extends AnyTopic, O extends TopicMap>(
       log,
       maxBatchRecords: resolved.maxBatchRecords,
       transactionTimeoutMs: resolved.transactionTimeoutMs,
-      maxRequestBytes: MAX_REQUEST_BYTES,
+      maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
     },
     {
       groupId: processor.id,

@@ -11,7 +11,7 @@ const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { creat
 
 const fromBroker = (code: number) => classifyKafkaJsError(createErrorFromCode(code));
 
-describe('KafkaJS errors, normalised to retriable / abortable / fenced / fatal', () => {
+describe("KafkaJS errors, normalised to the engine's kinds", () => {
   it.each([
     [47, 'INVALID_PRODUCER_EPOCH', 'fenced'],
     [90, 'PRODUCER_FENCED', 'fenced'], // newer than KafkaJS's own table: named by number
@@ -21,11 +21,13 @@ describe('KafkaJS errors, normalised to retriable / abortable / fenced / fatal',
     [6, 'NOT_LEADER_FOR_PARTITION', 'retriable'],
     [48, 'INVALID_TXN_STATE', 'abortable'],
     [59, 'UNKNOWN_PRODUCER_ID', 'abortable'],
-    [22, 'ILLEGAL_GENERATION', 'abortable'],
-    [25, 'UNKNOWN_MEMBER_ID', 'abortable'],
+    [22, 'ILLEGAL_GENERATION', 'membership'],
+    [25, 'UNKNOWN_MEMBER_ID', 'membership'],
+    [27, 'REBALANCE_IN_PROGRESS', 'membership'],
     [53, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'fatal'],
     [29, 'TOPIC_AUTHORIZATION_FAILED', 'fatal'],
-    [10, 'MESSAGE_TOO_LARGE', 'fatal'],
+    [10, 'MESSAGE_TOO_LARGE', 'refused'],
+    [87, 'INVALID_RECORD', 'refused'],
   ] as const)('broker error %i (%s) is %s', (code, name, kind) => {
     const error = fromBroker(code);
     expect(error).toBeInstanceOf(ClientError);

@@ -21,7 +21,7 @@ describe('the platformatic adapter refuses a Node it cannot run on, naming the v
   });
 });
 
-describe.runIf(platformatic)('@platformatic/kafka errors, normalised to retriable / abortable / fenced / fatal', () => {
+describe.runIf(platformatic)("@platformatic/kafka errors, normalised to the engine's kinds", () => {
   // The client builds its protocol errors from broker codes with this class; the tests use the real thing.
   const fromBroker = (code: number) => {
     if (!platformatic || !classifyPlatformaticError) throw new Error('unreachable');
@@ -36,10 +36,10 @@ describe.runIf(platformatic)('@platformatic/kafka errors, normalised to retriabl
     [6, 'NOT_LEADER_FOR_PARTITION', 'retriable'], // the client's NOT_LEADER_OR_FOLLOWER, named by code
     [88, 'UNSTABLE_OFFSET_COMMIT', 'retriable'],
     [48, 'INVALID_TXN_STATE', 'abortable'],
-    [22, 'ILLEGAL_GENERATION', 'abortable'], // KIP-447: a zombie's offset commit, refused by the group
-    [25, 'UNKNOWN_MEMBER_ID', 'abortable'],
+    [22, 'ILLEGAL_GENERATION', 'membership'], // KIP-447: a zombie's offset commit, refused by the group
+    [25, 'UNKNOWN_MEMBER_ID', 'membership'],
     [53, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'fatal'],
-    [10, 'MESSAGE_TOO_LARGE', 'fatal'],
+    [10, 'MESSAGE_TOO_LARGE', 'refused'],
   ] as const)('broker error %i (%s) is %s', (code, name, kind) => {
     expect(fromBroker(code)).toMatchObject({ code: name, kind });
   });

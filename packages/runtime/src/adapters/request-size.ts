@@ -1,21 +1,21 @@
-import type { EncodedRecord } from '@exactly/core';
+import { type EncodedRecord, RECORD_BATCH_OVERHEAD, recordBytes } from '@exactly/core';
 
-/** Approximate bytes a record takes in a request: enough to stay under the broker's limit. */
-export function recordSize(record: EncodedRecord): number {
-  let size = 64 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers)) size += name.length + value.length + 8;
-  return size;
-}
+/** Room for what a record may take beyond recordBytes() later in a batch (larger timestamp and offset deltas). */
+const DELTA_ROOM = 8;
 
+/**
+ * Splits outputs into requests of at most `maxBytes` each. A client puts one request's records for a
+ * partition into one record batch, and the broker refuses batches over the topic's max.message.bytes.
+ */
 export function* chunksBySize(records: readonly EncodedRecord[], maxBytes: number): Generator<EncodedRecord[]> {
   let chunk: EncodedRecord[] = [];
-  let bytes = 0;
+  let bytes = RECORD_BATCH_OVERHEAD;
   for (const record of records) {
-    const size = recordSize(record);
+    const size = recordBytes(record) + DELTA_ROOM;
     if (chunk.length > 0 && bytes + size > maxBytes) {
       yield chunk;
       chunk = [];
-      bytes = 0;
+      bytes = RECORD_BATCH_OVERHEAD;
     }
     chunk.push(record);
     bytes += size;

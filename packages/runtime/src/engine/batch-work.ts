@@ -1,52 +1,53 @@
 import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
 import type { EngineContext } from './context.js';
+import type { RefusedInputs } from './refused-inputs.js';
 
-/** What a run of records through the pipeline gave: outputs to send and how far it got. */
+/** One input record's part of a transaction: its outputs, or its dead letter. */
+export interface HandledRecord {
+  readonly input: RawRecord;
+  /** The encoded outputs; for a dead-lettered record, just its dead letter. */
+  readonly outputs: readonly EncodedRecord[];
+  /** Set when the record became a dead letter. */
+  readonly error?: RecordError;
+}
+
+/** What a run of records through the pipeline gave: the transaction's content, and how far it got. */
 export interface BatchWork {
-  readonly outputs: EncodedRecord[];
-  /** The records handled (a dead-lettered record counts: its dead letter is its output). */
-  readonly processed: RawRecord[];
-  readonly deadLetters: RecordError[];
-  /** With `onError: 'stop'`, the bad record that ended the run; nothing from it on is processed. */
+  readonly handled: HandledRecord[];
+  /** With `onError: 'stop'`, the bad record that ended the run; nothing from it on is handled. */
   readonly stoppedOn: RecordError | undefined;
 }
 
-/** Decodes, handles and encodes records in order; a bad record becomes a dead letter or stops the run. */
-export async function runPipeline(ctx: EngineContext, records: readonly RawRecord[]): Promise<BatchWork> {
-  const work: BatchWork & { stoppedOn: RecordError | undefined } = {
-    outputs: [],
-    processed: [],
-    deadLetters: [],
-    stoppedOn: undefined,
-  };
-  for (const record of records) {
-    const outcome = await ctx.pipeline.process(record);
+/**
+ * Decodes, handles and encodes records in order; a bad record becomes a dead letter or stops the run. A
+ * record whose outputs a broker refused before (`refused`) becomes a dead letter without being handled again.
+ */
+export async function runPipeline(
+  ctx: EngineContext,
+  records: readonly RawRecord[],
+  refused: RefusedInputs,
+): Promise<BatchWork> {
+  const handled: HandledRecord[] = [];
+  for (const input of records) {
+    const reason = refused.reasonFor(input);
+    const outcome = reason === undefined ? await ctx.pipeline.process(input) : ctx.pipeline.refused(input, reason);
     if (outcome.ok) {
-      for (const output of outcome.records) work.outputs.push(output);
-    } else if (ctx.pipeline.processor.onError === 'stop') {
-      work.stoppedOn = outcome.error;
-      break;
-    } else {
-      ctx.log.warn(
-        { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
-        'record sent to the dead-letter topic',
-      );
-      work.deadLetters.push(outcome.error);
-      work.outputs.push(outcome.deadLetter);
+      handled.push({ input, outputs: outcome.records });
+      continue;
     }
-    work.processed.push(record);
+    if (ctx.pipeline.processor.onError === 'stop') return { handled, stoppedOn: outcome.error };
+    ctx.log.warn(
+      { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
+      'record sent to the dead-letter topic',
+    );
+    handled.push({ input, outputs: [outcome.deadLetter], error: outcome.error });
   }
-  return work;
+  return { handled, stoppedOn: undefined };
 }
 
-/** Counts a committed transaction's records in the metrics. */
-export function recordCommitted(ctx: EngineContext, work: Omit<BatchWork, 'stoppedOn'>, startedAt: number): void {
-  const now = Date.now();
-  const m = ctx.metrics;
-  m.transactionsCommitted.inc();
-  m.commitLatency.observe((performance.now() - startedAt) / 1000);
-  m.recordsIn.inc(work.processed.length);
-  for (const error of work.deadLetters) m.deadLetters.inc({ kind: error.kind });
-  for (const output of work.outputs) m.recordsOut.inc({ topic: output.topic });
-  for (const input of work.processed) m.endToEndLatency.observe(Math.max(0, now - input.timestamp) / 1000);
+/** Every output of a batch, in order. */
+export function outputsOf(handled: readonly HandledRecord[]): EncodedRecord[] {
+  const outputs: EncodedRecord[] = [];
+  for (const { outputs: some } of handled) for (const output of some) outputs.push(output);
+  return outputs;
 }

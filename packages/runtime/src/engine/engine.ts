@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs } from '../backoff.js';
 import type {
   BatchControl,
   ConsumedBatch,
@@ -75,7 +76,7 @@ export class Engine {
     if (fencedAt !== undefined && Date.now() - fencedAt >= FENCED_PATIENCE_MS) this.fenced.delete(batch.partition);
     if (this.stopping || this.fenced.has(batch.partition)) {
       if (batch.records[0]) control.seek(batch.records[0].offset);
-      if (this.fenced.has(batch.partition)) await delay(200); // wait for the rebalance that will take it away
+      if (this.fenced.has(batch.partition)) await delay(backoffMs(2)); // wait for the rebalance that takes it away
       return;
     }
     let task = this.tasks.get(batch.partition);

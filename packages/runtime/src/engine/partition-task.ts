@@ -1,37 +1,40 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { ProcessorStoppedError } from '../errors.js';
-import type { BatchControl, ConsumedBatch, TopicPartition, TransactionalProducerPort } from '../port/client.js';
-import { ClientError } from '../port/errors.js';
-import { type BatchWork, recordCommitted, runPipeline } from './batch-work.js';
+import type { BatchControl, ConsumedBatch, TopicPartition } from '../port/client.js';
+import { runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
-import { openProducer, runTransaction } from './transaction.js';
+import { TransactionOwner } from './transaction-owner.js';
 
 /** The outcome of handling one batch, for the engine. */
 export type TaskResult = 'ok' | 'fenced' | 'retry' | 'stopped';
 
 /**
- * One input partition: its own transactional producer (`<id>.<topic>.<partition>`) and its position.
- * Every batch of records becomes transactions that hold the outputs, the dead letters and the offset advance.
+ * 'partition' fencing: one input partition, with a transactional producer of its own
+ * (`<id>.<topic>.<partition>`, owned by a TransactionOwner) and its position. Every batch of records becomes
+ * transactions that hold the outputs, the dead letters and the offset advance.
  *
  * Positions: `committed` is the group's offset as of the last read or commit; `position` is the next record to
  * process (beyond `committed` only across control records, which need no commit).
  */
 export class PartitionTask {
-  private producer: TransactionalProducerPort | undefined;
+  private readonly owner: TransactionOwner;
+  private readonly partition: TopicPartition;
+  /** The producer is open and `committed` was read after it fenced its predecessors. */
   private opened = false;
   private committed: bigint | null = null;
   private position: bigint | null = null;
-  private failures = 0;
   /** Set on each new assignment: re-read the committed offset before trusting `position`. */
   private stale = false;
 
   constructor(
     private readonly ctx: EngineContext,
-    readonly partition: TopicPartition,
-  ) {}
+    partition: TopicPartition,
+  ) {
+    this.partition = { topic: partition.topic, partition: partition.partition };
+    this.owner = new TransactionOwner(ctx, `${ctx.processorId}.${partition.topic}.${partition.partition}`, 'partition');
+  }
 
   get transactionalId(): string {
-    return `${this.ctx.processorId}.${this.partition.topic}.${this.partition.partition}`;
+    return this.owner.transactionalId;
   }
 
   markStale(): void {
@@ -40,20 +43,22 @@ export class PartitionTask {
 
   async handle(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
     try {
-      if (!this.opened) await this.open();
+      if (!this.opened || !this.owner.isOpen) await this.open();
       else if (this.stale) await this.revalidate();
-      const result = await this.process(batch, control);
-      this.failures = 0;
-      return result;
+      return await this.process(batch, control);
     } catch (error) {
-      return this.recover(error, batch, control);
+      const rewindTo = this.position ?? (batch.records[0] ? BigInt(batch.records[0].offset) : null);
+      if (rewindTo !== null) control.seek(rewindTo.toString());
+      const recovery = await this.owner.recover(error);
+      if (recovery !== 'redo') this.opened = false; // a new producer first, then the committed offset again
+      if (recovery === 'fenced' || recovery === 'stopped') return recovery;
+      return 'retry';
     }
   }
 
   /** Fences every earlier owner of this partition, then learns where they left off. Order matters. */
   private async open(): Promise<void> {
-    await this.discardProducer();
-    this.producer = await openProducer(this.ctx, this.transactionalId);
+    await this.owner.open();
     this.committed = await this.readCommitted();
     this.position = this.committed;
     this.opened = true;
@@ -95,22 +100,24 @@ export class PartitionTask {
       }
       return 'ok';
     }
-    for (let start = 0; start < records.length; start += this.ctx.maxBatchRecords) {
+    for (let start = 0; start < records.length; ) {
       if (start > 0 && (await control.heartbeat()) === 'rebalancing') return 'ok';
       if (!control.isCurrent()) return 'ok';
-      const chunk = records.slice(start, start + this.ctx.maxBatchRecords);
-      const work = await runPipeline(this.ctx, chunk);
-      const { processed, stoppedOn } = work;
-      const last = processed[processed.length - 1];
+      const chunk = records.slice(start, start + this.owner.recordLimit);
+      start += chunk.length;
+      const work = await runPipeline(this.ctx, chunk, this.owner.refused);
+      const last = work.handled[work.handled.length - 1];
       if (last) {
-        const isLastChunk = start + this.ctx.maxBatchRecords >= records.length && !stoppedOn;
         // Past the batch's last record there may be control records: commit beyond them on the final chunk.
-        const next = isLastChunk ? BigInt(batch.nextOffset) : BigInt(last.offset) + 1n;
-        await this.commit(work, next);
+        const next =
+          start >= records.length && !work.stoppedOn ? BigInt(batch.nextOffset) : BigInt(last.input.offset) + 1n;
+        await this.owner.commit(work, [{ ...this.partition, offset: next.toString() }]);
+        this.committed = next;
+        this.position = next;
         control.advance(next.toString());
       }
-      if (stoppedOn) {
-        this.ctx.fail(new ProcessorStoppedError(stoppedOn));
+      if (work.stoppedOn) {
+        this.ctx.fail(new ProcessorStoppedError(work.stoppedOn));
         return 'stopped';
       }
     }
@@ -121,63 +128,8 @@ export class PartitionTask {
     return 'ok';
   }
 
-  private async commit(work: BatchWork, next: bigint): Promise<void> {
-    const producer = this.producer;
-    if (!producer) throw new ClientError('abortable', 'NO_PRODUCER', 'the partition task has no producer');
-    const started = performance.now();
-    const offsets = [{ ...this.partition, offset: next.toString() }];
-    // A lost producer is replaced on the next batch: open() inits a new one, then re-reads the committed offset.
-    await runTransaction(producer, this.ctx.groupId, work, offsets, () => {
-      this.opened = false;
-    });
-    this.committed = next;
-    this.position = next;
-    recordCommitted(this.ctx, work, started);
-  }
-
-  private async recover(error: unknown, batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
-    const clientError = error instanceof ClientError ? error : undefined;
-    const kind = clientError?.kind ?? 'abortable';
-    this.ctx.metrics.transactionsAborted.inc({ kind });
-    const rewindTo = this.position ?? (batch.records[0] ? BigInt(batch.records[0].offset) : null);
-    if (rewindTo !== null) control.seek(rewindTo.toString());
-    if (kind === 'fatal') {
-      this.ctx.fail(clientError ?? (error instanceof Error ? error : new Error(String(error))));
-      return 'stopped';
-    }
-    if (kind === 'fenced') {
-      this.ctx.log.warn(
-        { partition: this.partition.partition, error: clientError?.message },
-        'producer fenced: another instance owns this partition now',
-      );
-      await this.close();
-      return 'fenced';
-    }
-    this.failures += 1;
-    this.opened = kind === 'retriable' && this.opened; // anything but a passing error: new producer, fresh offsets
-    const backoffMs = Math.min(5000, 100 * 2 ** Math.min(this.failures - 1, 6));
-    this.ctx.log.warn(
-      {
-        partition: this.partition.partition,
-        kind,
-        code: clientError?.code,
-        error: String((error as Error)?.message ?? error),
-        backoffMs,
-      },
-      'transaction failed; rewinding to the committed offset',
-    );
-    await delay(backoffMs);
-    return 'retry';
-  }
-
-  private async discardProducer(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    if (producer) await producer.close();
-  }
-
   async close(): Promise<void> {
     this.opened = false;
-    await this.discardProducer();
+    await this.owner.close();
   }
 }

@@ -48,8 +48,6 @@ export interface ConsumerOptions {
 export interface GroupMembership {
   readonly memberId: string;
   readonly generationId: number;
-  /** The group coordinator's broker id, where the offset commit goes. */
-  readonly coordinatorId: number;
 }
 
 export interface ConsumedBatch extends TopicPartition {
@@ -148,6 +146,8 @@ export interface AdminPort {
   /** Partition count of each existing topic among `topics`; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** Each topic's `max.message.bytes` (its own setting, or the broker's default it inherits). */
+  maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>;
   /** The group's committed offset for each partition (null when none). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string | null>>;
   close(): Promise<void>;

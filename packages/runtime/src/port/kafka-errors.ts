@@ -17,12 +17,12 @@ export const KAFKA_ERRORS: Readonly<Record<string, { readonly code: number; read
   INVALID_PRODUCER_ID_MAPPING: { code: 49, kind: 'abortable' },
   UNKNOWN_PRODUCER_ID: { code: 59, kind: 'abortable' },
   TRANSACTIONAL_ID_NOT_FOUND: { code: 105, kind: 'abortable' },
-  // The offset commit was refused because this member left the group (rebalance): rewind and rejoin.
-  ILLEGAL_GENERATION: { code: 22, kind: 'abortable' },
-  UNKNOWN_MEMBER_ID: { code: 25, kind: 'abortable' },
-  REBALANCE_IN_PROGRESS: { code: 27, kind: 'abortable' },
-  FENCED_INSTANCE_ID: { code: 82, kind: 'abortable' },
-  INVALID_RECORD: { code: 87, kind: 'abortable' },
+
+  // Membership: the group moved on without this member (a heartbeat or a KIP-447 offset commit was refused).
+  ILLEGAL_GENERATION: { code: 22, kind: 'membership' },
+  UNKNOWN_MEMBER_ID: { code: 25, kind: 'membership' },
+  REBALANCE_IN_PROGRESS: { code: 27, kind: 'membership' },
+  FENCED_INSTANCE_ID: { code: 82, kind: 'membership' },
 
   // Retriable: passing conditions; the same call can succeed after a pause.
   CORRUPT_MESSAGE: { code: 2, kind: 'retriable' },
@@ -46,9 +46,13 @@ export const KAFKA_ERRORS: Readonly<Record<string, { readonly code: number; read
   UNSTABLE_OFFSET_COMMIT: { code: 88, kind: 'retriable' },
   THROTTLING_QUOTA_EXCEEDED: { code: 89, kind: 'retriable' },
 
+  // Refused: a record (or a batch of them) this topic will never take. The input that made it is dead-lettered.
+  MESSAGE_TOO_LARGE: { code: 10, kind: 'refused' },
+  RECORD_LIST_TOO_LARGE: { code: 18, kind: 'refused' },
+  INVALID_TIMESTAMP: { code: 32, kind: 'refused' },
+  INVALID_RECORD: { code: 87, kind: 'refused' },
+
   // Fatal: no retry helps; stop and tell the operator.
-  MESSAGE_TOO_LARGE: { code: 10, kind: 'fatal' },
-  RECORD_LIST_TOO_LARGE: { code: 18, kind: 'fatal' },
   INVALID_REQUIRED_ACKS: { code: 21, kind: 'fatal' },
   TOPIC_AUTHORIZATION_FAILED: { code: 29, kind: 'fatal' },
   GROUP_AUTHORIZATION_FAILED: { code: 30, kind: 'fatal' },

@@ -1,5 +1,6 @@
-import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
+import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
 import { guard } from './guard.js';
 
 export function kafkaJsAdmin(kafka: Kafka): AdminPort {
@@ -28,6 +29,20 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
           topics: specs.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: -1 })),
         }),
       );
+    },
+    async maxMessageBytes(topics) {
+      await ready();
+      const { resources } = await guard(() =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: topics.map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: [MAX_MESSAGE_BYTES],
+          })),
+        }),
+      );
+      return limitsOf(resources.map((r) => ({ topic: r.resourceName, entries: r.configEntries })));
     },
     async committedOffsets(groupId, topic) {
       await ready();

@@ -1,12 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RawRecord } from '@exactly/core';
 import type { Batch, Kafka, KafkaMessage } from 'kafkajs';
+import { backoffMs } from '../../backoff.js';
 import type { ConsumerHandlers, ConsumerOptions, ConsumerPort, TopicPartition } from '../../port/client.js';
 import { classifyKafkaJsError } from './classify.js';
 import { guard } from './guard.js';
-
-/** Heartbeat answers that mean "rejoin the group" (KafkaJS rejoins when eachBatch throws one of them). */
-const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 
 export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): ConsumerPort {
   let stopping = false;
@@ -36,7 +34,7 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
    */
   const restart = async (handlers: ConsumerHandlers) => {
     for (let attempt = 1; !stopping; attempt++) {
-      await delay(Math.min(10_000, 500 * attempt));
+      await delay(backoffMs(attempt));
       if (stopping) return;
       try {
         await consumer.connect();
@@ -92,7 +90,8 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
                   await heartbeat();
                   return 'ok';
                 } catch (error) {
-                  if (!REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) throw classifyKafkaJsError(error);
+                  // The group moved on: KafkaJS rejoins when eachBatch throws its own error, so keep that.
+                  if (classifyKafkaJsError(error).kind !== 'membership') throw classifyKafkaJsError(error);
                   rebalance = error;
                   return 'rebalancing';
                 }

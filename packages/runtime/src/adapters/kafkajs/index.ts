@@ -1,5 +1,6 @@
 import { kafkajs } from '@exactly/read-committed';
 import type { LogEntry } from 'kafkajs';
+import { BACKOFF } from '../../backoff.js';
 import type { ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
@@ -29,7 +30,8 @@ export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
       const level = reweigh(entry.level === logLevel.ERROR ? 'error' : 'warn', message);
       if (level) options.log?.(level, `kafkajs ${entry.namespace}: ${message}`, extra);
     },
-    retry: { initialRetryTime: 100, retries: 8 },
+    // KafkaJS's own retries, with the runtime's back-off numbers (its formula adds jitter).
+    retry: { initialRetryTime: BACKOFF.FIRST_MS, maxRetryTime: BACKOFF.MAX_MS, retries: 8 },
   });
   return {
     name: 'kafkajs',

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { BACKOFF, backoffMs } from '../../backoff.js';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
@@ -17,9 +18,9 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     // The Java client's murmur2 partitioner: a key lands on the same partition whichever client wrote it.
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     // The next transaction starts right after a commit, while the broker still writes its markers, and meets
-    // CONCURRENT_TRANSACTIONS. KafkaJS retries that inside send(); a short first back-off (the Java client's is
-    // ~20 ms) keeps it from costing a tenth of a second per transaction.
-    retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 10 },
+    // CONCURRENT_TRANSACTIONS. KafkaJS retries that inside send(); a short first back-off (the runtime's
+    // policy for that case) keeps it from costing a tenth of a second per transaction.
+    retry: { initialRetryTime: BACKOFF.BUSY_MS, maxRetryTime: BACKOFF.MAX_MS, retries: 10 },
   });
   return {
     /**
@@ -71,7 +72,7 @@ async function retryWhileConcurrent(call: () => Promise<void>): Promise<void> {
       return await guard(call);
     } catch (error) {
       if (!(error instanceof ClientError) || error.code !== 'CONCURRENT_TRANSACTIONS' || attempt >= 20) throw error;
-      await delay(Math.min(100, 5 * 2 ** attempt));
+      await delay(backoffMs(attempt, true));
     }
   }
 }

@@ -1,5 +1,6 @@
-import { Admin } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
+import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
 import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
 
@@ -19,6 +20,23 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
       for (const spec of specs) {
         await guard(() => admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: -1 }));
       }
+    },
+    async maxMessageBytes(topics) {
+      const described = await guard(() =>
+        admin.describeConfigs({
+          resources: topics.map((resourceName) => ({
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName,
+            configurationKeys: [MAX_MESSAGE_BYTES],
+          })),
+        }),
+      );
+      return limitsOf(
+        described.map((d) => ({
+          topic: d.resourceName,
+          entries: d.configs.map((c) => ({ configName: c.name, configValue: c.value })),
+        })),
+      );
     },
     async committedOffsets(groupId, topic) {
       const groups = await guard(() =>

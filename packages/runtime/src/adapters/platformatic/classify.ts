@@ -49,7 +49,14 @@ function kindOfBroker(error: PlatformaticErrorLike): ErrorKind {
   return error.canRetry ? 'retriable' : 'abortable';
 }
 
-const SEVERITY: Record<ErrorKind, number> = { retriable: 0, abortable: 1, fenced: 2, fatal: 3 };
+const SEVERITY: Record<ErrorKind, number> = {
+  retriable: 0,
+  abortable: 1,
+  membership: 2,
+  refused: 3,
+  fenced: 4,
+  fatal: 5,
+};
 const severity = (kind: ErrorKind) => SEVERITY[kind];
 
 function* walk(error: unknown, depth = 0): Generator<PlatformaticErrorLike> {

@@ -1,4 +1,5 @@
 import { compatibilityPartitioner, type MessageToProduce, type RetryDelayGetter } from '@platformatic/kafka';
+import { backoffMs } from '../../backoff.js';
 
 /** Where the adapter's clients connect, and how they name themselves. */
 export interface PlatformaticConnection {
@@ -7,18 +8,14 @@ export interface PlatformaticConnection {
 }
 
 /**
- * The client's back-off between retries. Its default (1 s for everything) made every transaction that met
- * CONCURRENT_TRANSACTIONS (normal right after a commit, while the broker writes the markers) cost a second:
- * a tenth of the throughput in our measurements. That case is retried after 10 ms, as the Java client does
- * (~20 ms); everything else backs off from 50 ms, doubling, to 1 s.
+ * The client's back-off between its own retries: the runtime's policy (backoff.ts). The client's default (1 s
+ * for everything) made every transaction that met CONCURRENT_TRANSACTIONS cost a second.
  */
 export const retryDelay: RetryDelayGetter = (_client, _operation, attempt, _retries, error) =>
-  backoffMs(Math.max(0, attempt - 1), /CONCURRENT_TRANSACTIONS/.test(describe(error)));
+  backoffMs(attempt - 1, /CONCURRENT_TRANSACTIONS/.test(describe(error)));
 
-/** The wait before retry number `retry` (from 0), by the policy above; also for the adapter's own requests. */
-export function backoffMs(retry: number, concurrentTransactions: boolean): number {
-  return concurrentTransactions ? 10 : Math.min(1000, 50 * 2 ** retry);
-}
+/** The client's own retries of one call: about 6 s of back-off in all, then the engine decides. */
+const CLIENT_RETRIES = 7;
 
 function describe(error: Error): string {
   const nested = (error as { errors?: unknown[] }).errors ?? [];
@@ -32,7 +29,7 @@ export function baseOptions(connection: PlatformaticConnection, role: string) {
   return {
     clientId: `${connection.clientId}-${role}`,
     bootstrapBrokers: [...connection.brokers],
-    retries: 10,
+    retries: CLIENT_RETRIES,
     retryDelay,
   };
 }

@@ -9,6 +9,7 @@ import {
   MessagesStreamFallbackModes,
   MessagesStreamModes,
 } from '@platformatic/kafka';
+import { backoffMs } from '../../backoff.js';
 import type {
   ConsumedBatch,
   ConsumerHandlers,
@@ -93,7 +94,6 @@ class PollingConsumer implements ConsumerPort {
         membership: {
           memberId: payload.memberId,
           generationId: payload.generationId ?? this.consumer.generationId,
-          coordinatorId: this.consumer.coordinatorId ?? -1,
         },
         partitions: (payload.assignments ?? this.consumer.assignments ?? [])
           .filter((a) => a.topic === this.options.topic)
@@ -269,7 +269,7 @@ class PollingConsumer implements ConsumerPort {
       } catch (error) {
         const classified = classifyPlatformaticError(error);
         if (classified.kind === 'fatal') return this.handlers?.onCrash(classified);
-        await delay(Math.min(5000, 100 * attempt));
+        await delay(backoffMs(attempt));
       }
     }
   }

@@ -1,6 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
-import { type MessageToProduce, ProduceAcks, Producer, txnOffsetCommitV3 } from '@platformatic/kafka';
+import {
+  type Broker,
+  FindCoordinatorKeyTypes,
+  findCoordinatorV4,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+  txnOffsetCommitV3,
+} from '@platformatic/kafka';
+import { backoffMs } from '../../backoff.js';
 import type {
   GroupMembership,
   PartitionOffset,
@@ -12,7 +21,7 @@ import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
 import { chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
-import { backoffMs, baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
+import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
 
 export function platformaticProducer(
   connection: PlatformaticConnection,
@@ -31,6 +40,7 @@ export function platformaticProducer(
   // the epoch and ends a previous incarnation's open transaction. The client's default (0, 0) asks to re-init
   // producer 0, which the broker refuses with PRODUCER_FENCED once the id has been used before.
   const fresh = { producerId: -1n, producerEpoch: -1 };
+  const coordinators = new GroupCoordinators(producer);
   return {
     /**
      * InitProducerId happens at the first beginTransaction(); the engine needs it now (it ends a previous
@@ -43,7 +53,7 @@ export function platformaticProducer(
     },
     async begin() {
       const transaction = await guard(() => producer.beginTransaction(fresh));
-      return platformaticTransaction(producer, transaction, options);
+      return platformaticTransaction(producer, transaction, options, coordinators);
     },
     close: () => producer.close(true).catch(() => {}),
   };
@@ -55,6 +65,7 @@ function platformaticTransaction(
   producer: Producer,
   transaction: Transaction,
   options: ProducerOptions,
+  coordinators: GroupCoordinators,
 ): TransactionPort {
   const groupsAdded = new Set<string>();
   return {
@@ -71,12 +82,41 @@ function platformaticTransaction(
         groupsAdded.add(groupId);
       }
       for (const [membership, partitions] of byMembership(offsets)) {
-        await commitOffsets(producer, options.transactionalId, groupId, membership, partitions);
+        await commitOffsets(producer, coordinators, options, groupId, membership, partitions);
       }
     },
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
+}
+
+/**
+ * Where each group's offset commits go. Looked up with FindCoordinator, and again after any refusal or lost
+ * connection: a group's coordinator moves when its broker dies, without a rebalance, and a member that kept
+ * the one from its join met NOT_COORDINATOR on every commit.
+ */
+class GroupCoordinators {
+  private readonly known = new Map<string, Broker>();
+
+  constructor(private readonly producer: Producer) {}
+
+  async of(groupId: string): Promise<Broker> {
+    const known = this.known.get(groupId);
+    if (known) return known;
+    const metadata = this.producer.currentMetadata ?? (await this.producer.metadata({ topics: [] }));
+    const connection = await this.producer.connections.getFirstAvailable([...metadata.brokers.values()]);
+    const { coordinators } = await findCoordinatorV4.api.async(connection, FindCoordinatorKeyTypes.GROUP, [groupId]);
+    const found = coordinators.find((c) => c.key === groupId);
+    if (found?.errorCode !== 0 || found.nodeId < 0)
+      throw new ClientError('retriable', 'COORDINATOR_NOT_AVAILABLE', `no coordinator for group '${groupId}' yet`);
+    const broker = { host: found.host, port: found.port };
+    this.known.set(groupId, broker);
+    return broker;
+  }
+
+  forget(groupId: string): void {
+    this.known.delete(groupId);
+  }
 }
 
 /**
@@ -86,7 +126,8 @@ function platformaticTransaction(
  */
 async function commitOffsets(
   producer: Producer,
-  transactionalId: string,
+  coordinators: GroupCoordinators,
+  options: ProducerOptions,
   groupId: string,
   membership: GroupMembership,
   offsets: readonly PartitionOffset[],
@@ -96,19 +137,17 @@ async function commitOffsets(
     committedOffset: BigInt(offset),
     committedLeaderEpoch: -1,
   })).map(({ topic, partitions }) => ({ name: topic, partitions }));
+  // Retried for half the transaction's timeout at most: past that the transaction is better aborted and redone.
+  const deadline = Date.now() + options.transactionTimeoutMs / 2;
   for (let attempt = 0; ; attempt++) {
     try {
-      const metadata = producer.currentMetadata ?? (await producer.metadata({ topics: [] }));
-      const broker = metadata.brokers.get(membership.coordinatorId);
-      if (!broker)
-        throw new ClientError('retriable', 'NOT_COORDINATOR', `unknown group coordinator ${membership.coordinatorId}`);
-      const connection = await producer.connections.get(broker);
+      const connection = await producer.connections.get(await coordinators.of(groupId));
       const { producerId, producerEpoch } = producer;
       if (producerId === undefined || producerEpoch === undefined)
         throw new ClientError('abortable', 'NO_PRODUCER_ID', 'the producer has no producer id');
       await txnOffsetCommitV3.api.async(
         connection,
-        transactionalId,
+        options.transactionalId,
         groupId,
         producerId,
         producerEpoch,
@@ -120,10 +159,10 @@ async function commitOffsets(
       return;
     } catch (error) {
       const classified = classifyPlatformaticError(error);
-      if (classified.kind !== 'retriable' || attempt >= 20) throw classified;
-      if (classified.code === 'NOT_COORDINATOR')
-        await producer.metadata({ topics: [], forceUpdate: true }).catch(() => {});
-      await delay(backoffMs(attempt, classified.code === 'CONCURRENT_TRANSACTIONS'));
+      if (classified.kind !== 'retriable' || Date.now() >= deadline) throw classified;
+      const busy = classified.code === 'CONCURRENT_TRANSACTIONS';
+      if (!busy) coordinators.forget(groupId); // moved, loading elsewhere, or its broker is away: ask again
+      await delay(backoffMs(attempt, busy));
     }
   }
 }
@@ -133,7 +172,7 @@ function byMembership(offsets: readonly PartitionOffset[]): Map<GroupMembership,
   for (const offset of offsets) {
     if (!offset.membership)
       throw new ClientError('fatal', 'NO_MEMBERSHIP', 'a KIP-447 offset commit needs the group membership');
-    const key = `${offset.membership.memberId}/${offset.membership.generationId}/${offset.membership.coordinatorId}`;
+    const key = `${offset.membership.memberId}/${offset.membership.generationId}`;
     const group = groups.get(key) ?? { membership: offset.membership, offsets: [] };
     group.offsets.push(offset);
     groups.set(key, group);

@@ -1,0 +1,328 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs } from '../backoff.js';
+import type { PartitionOffset, TransactionalProducerPort, TransactionPort } from '../port/client.js';
+import { ClientError } from '../port/errors.js';
+import { type BatchWork, type HandledRecord, outputsOf } from './batch-work.js';
+import type { EngineContext } from './context.js';
+import { RefusedInputs } from './refused-inputs.js';
+
+/** What the caller does after a failure, once recover() has aborted, waited and logged. */
+export type Recovery =
+  /** Rewind to the committed position and redo the records, with the same producer. */
+  | 'redo'
+  /** The producer is gone: open() again (it fences what the old one left), re-read positions, redo. */
+  | 'reopen'
+  /** A newer producer holds this transactional.id: another owner has the partition (partition fencing). */
+  | 'fenced'
+  /** The processor is stopping on this error. */
+  | 'stopped';
+
+/** Where a transaction failed: before Kafka's decision (it was aborted), or at the decision (outcome unknown). */
+type Phase = 'prepare' | 'commit';
+
+/** A failed commit(), with what recover() needs to decide. */
+class TransactionFailure extends Error {
+  constructor(
+    readonly phase: Phase,
+    readonly error: ClientError,
+    /** How long the transaction had been open: one older than its timeout was aborted by the coordinator. */
+    readonly ageMs: number,
+  ) {
+    super(error.message, { cause: error });
+  }
+}
+
+/** Fenced this many times within FENCING_WINDOW_MS ('instance' fencing): another live process has this id. */
+const MAX_FENCINGS = 3;
+const FENCING_WINDOW_MS = 60_000;
+
+/**
+ * The one owner of a transactional producer's life and of every transaction it runs; both engine modes
+ * (a producer per input partition, or one per instance) keep only their positions and call this.
+ *
+ * open(): InitProducerId. It fences every earlier producer with this transactional.id and completes or aborts
+ * the transaction that one left open, so it comes before anyone reads the committed offsets.
+ *
+ * commit(work, offsets), in three phases:
+ *   1. prepare:     begin; send the outputs (dead letters included); add the consumed offsets.
+ *   2. commit:      EndTxn(commit), which is the decision. Until it is confirmed nothing counts as committed.
+ *   3. post-commit: forget refused inputs, size the next transactions, count the metrics.
+ * A failure in 1 aborts (an abort that fails too discards the producer). A failure in 2 leaves the outcome
+ * unknown: the producer is discarded, and the next open() settles what it left before offsets are re-read.
+ *
+ * recover(error) decides what follows a failure, by the error's kind:
+ *   a. fatal:      stop the processor with the error.
+ *   b. fenced:     a transaction older than its timeout was aborted by its coordinator, which bumps the
+ *                  epoch: re-open and make transactions smaller. Otherwise another owner holds the id:
+ *                  partition fencing gives the partition up; instance fencing re-opens, unless fenced
+ *                  MAX_FENCINGS times in a minute (a second live process with this instance id): stop.
+ *   c. membership: the group moved on; redo at once, the new owner of each partition does the work.
+ *   d. refused:    the broker refused a record: name its input (isolating inputs if need be) and redo; it
+ *                  becomes a dead letter.
+ *   e. retriable, in phase 1 after a clean abort: back off, redo with the same producer.
+ *   f. anything else (abortable, unknown, a failure in phase 2): back off, re-open, redo.
+ * The default is (f): abort, discard the producer, re-read where the group stands.
+ */
+export class TransactionOwner {
+  private producer: TransactionalProducerPort | undefined;
+  /** Failures since the last commit: the back-off grows with them. */
+  private failures = 0;
+  private fencings: number[] = [];
+  private limit: number;
+  readonly refused = new RefusedInputs();
+  /** The last refusal named its input, or started isolating inputs: redoing makes progress. */
+  private refusalNoted = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly transactionalId: string,
+    /** How zombies are fenced: decides what a fenced producer means (see recover, b). */
+    private readonly fencing: 'partition' | 'instance',
+  ) {
+    this.limit = ctx.maxBatchRecords;
+  }
+
+  get isOpen(): boolean {
+    return this.producer !== undefined;
+  }
+
+  /**
+   * Most input records per transaction: maxBatchRecords, halved while transactions take more than a quarter
+   * of their timeout (a slow broker, large outputs), doubled back while they are quick.
+   */
+  get recordLimit(): number {
+    return this.limit;
+  }
+
+  /** InitProducerId: fences earlier producers of this transactional.id and settles their open transaction. */
+  async open(): Promise<void> {
+    await this.discard();
+    const producer = this.ctx.adapter.producer({
+      transactionalId: this.transactionalId,
+      transactionTimeoutMs: this.ctx.transactionTimeoutMs,
+      maxRequestBytes: this.ctx.maxRequestBytes,
+    });
+    try {
+      await producer.init();
+    } catch (error) {
+      await producer.close();
+      throw error;
+    }
+    this.producer = producer;
+  }
+
+  /** One transaction: `work`'s outputs and the `offsets` past it, committed together or not at all. */
+  async commit(work: BatchWork, offsets: readonly PartitionOffset[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer)
+      throw new ClientError('abortable', 'NO_PRODUCER', `the producer '${this.transactionalId}' is closed`);
+    const began = performance.now();
+    let transaction: TransactionPort | undefined;
+    // 1. prepare
+    try {
+      transaction = await producer.begin();
+      await this.send(transaction, work.handled);
+      await transaction.sendOffsets(this.ctx.groupId, offsets);
+    } catch (error) {
+      const aborted =
+        transaction === undefined ||
+        (await transaction.abort().then(
+          () => true,
+          () => false,
+        ));
+      if (!aborted) await this.discard(); // its transaction state is unknown
+      throw new TransactionFailure('prepare', toClientError(error), performance.now() - began);
+    }
+    // 2. commit
+    try {
+      await transaction.commit();
+    } catch (error) {
+      await this.discard();
+      throw new TransactionFailure('commit', toClientError(error), performance.now() - began);
+    }
+    // 3. post-commit
+    const tookMs = performance.now() - began;
+    this.failures = 0;
+    this.refused.clear();
+    this.resize(tookMs);
+    this.countCommitted(work, tookMs);
+  }
+
+  /** Outputs in one go; while isolating a refusal, each input's outputs on their own, so a refusal names it. */
+  private async send(transaction: TransactionPort, handled: readonly HandledRecord[]): Promise<void> {
+    if (!this.refused.isolating) {
+      const outputs = outputsOf(handled);
+      if (outputs.length === 0) return;
+      try {
+        await transaction.send(outputs);
+      } catch (error) {
+        const withOutputs = handled.filter((h) => h.outputs.length > 0);
+        const only = withOutputs.length === 1 ? withOutputs[0] : undefined;
+        this.noteRefusal(error, only);
+        throw error;
+      }
+      return;
+    }
+    for (const one of handled) {
+      if (one.outputs.length === 0) continue;
+      try {
+        await transaction.send(one.outputs);
+      } catch (error) {
+        this.noteRefusal(error, one);
+        throw error;
+      }
+    }
+  }
+
+  /** A refused send: remember its input if it is known, else isolate inputs on the redo. */
+  private noteRefusal(error: unknown, input: HandledRecord | undefined): void {
+    const refusal = toClientError(error);
+    if (refusal.kind !== 'refused') return;
+    if (!input) {
+      this.refusalNoted = !this.refused.isolating;
+      this.refused.isolating = true;
+      return;
+    }
+    const topics = [...new Set(input.outputs.map((o) => o.topic))].join(', ');
+    if (input.error) {
+      // Its dead letter was refused too: nothing is left to write in its place.
+      throw new ClientError(
+        'fatal',
+        refusal.code,
+        `the dead-letter topic refused the dead letter of ${where(input)} (${refusal.message}); the record stays unprocessed. Check the dead-letter topic's settings (max.message.bytes, cleanup.policy).`,
+        { cause: refusal },
+      );
+    }
+    this.refused.add(input.input, `topic ${topics} refused an output: ${refusal.message}`);
+    this.refusalNoted = true;
+  }
+
+  /** After a failed transaction (or a failed open): abort what is left, wait if it helps, say what to do. */
+  async recover(error: unknown): Promise<Recovery> {
+    const failure = error instanceof TransactionFailure ? error : undefined;
+    const cause = failure?.error ?? toClientError(error);
+    const log = { transactionalId: this.transactionalId, kind: cause.kind, code: cause.code, error: cause.message };
+    this.ctx.metrics.transactionsAborted.inc({ kind: cause.kind });
+    switch (cause.kind) {
+      // a.
+      case 'fatal':
+        await this.discard();
+        this.ctx.fail(cause);
+        return 'stopped';
+      // b.
+      case 'fenced':
+        return this.recoverFenced(cause, failure);
+      // c.
+      case 'membership':
+        this.ctx.log.info(log, 'the group moved on (rebalance); rewinding, the new owner redoes the work');
+        return this.producer ? 'redo' : 'reopen';
+      // d.
+      case 'refused':
+        if (this.refusalNoted) {
+          this.refusalNoted = false;
+          this.ctx.log.warn(log, 'the broker refused an output; redoing with its input as a dead letter');
+          return this.producer ? 'redo' : 'reopen';
+        }
+        break;
+    }
+    // e. and f.
+    this.failures += 1;
+    const keepProducer = cause.kind === 'retriable' && failure?.phase !== 'commit' && this.producer !== undefined;
+    if (!keepProducer) await this.discard();
+    const waitMs = backoffMs(this.failures - 1);
+    this.ctx.log.warn({ ...log, phase: failure?.phase, backoffMs: waitMs }, 'transaction failed; rewinding');
+    await delay(waitMs);
+    return keepProducer ? 'redo' : 'reopen';
+  }
+
+  private async recoverFenced(cause: ClientError, failure: TransactionFailure | undefined): Promise<Recovery> {
+    await this.discard();
+    if (failure && failure.ageMs >= this.ctx.transactionTimeoutMs) {
+      this.shrink(
+        `a transaction outlived its timeout (${Math.round(failure.ageMs)} ms of ${this.ctx.transactionTimeoutMs} ms) and was aborted by its coordinator`,
+      );
+      return 'reopen';
+    }
+    if (this.fencing === 'partition') {
+      this.ctx.log.warn(
+        { transactionalId: this.transactionalId, error: cause.message },
+        'producer fenced: another instance owns this partition now',
+      );
+      return 'fenced';
+    }
+    const now = Date.now();
+    this.fencings = [...this.fencings.filter((at) => now - at < FENCING_WINDOW_MS), now];
+    if (this.fencings.length >= MAX_FENCINGS) {
+      this.ctx.fail(
+        new Error(
+          `the producer '${this.transactionalId}' was fenced ${MAX_FENCINGS} times in a minute, each time by a newer producer with its transactional.id: another live process runs with instance id '${this.ctx.instanceId}'. Give every instance its own --instance-id.`,
+          { cause },
+        ),
+      );
+      return 'stopped';
+    }
+    this.failures += 1;
+    const waitMs = backoffMs(this.failures - 1);
+    this.ctx.log.warn(
+      { transactionalId: this.transactionalId, error: cause.message, backoffMs: waitMs },
+      'producer fenced by a newer one with its transactional.id; opening it again',
+    );
+    await delay(waitMs);
+    return 'reopen';
+  }
+
+  /** Transactions quick enough grow back towards maxBatchRecords; slow ones shrink. */
+  private resize(tookMs: number): void {
+    const timeout = this.ctx.transactionTimeoutMs;
+    if (tookMs > timeout / 4) {
+      this.shrink(`a transaction took ${Math.round(tookMs)} ms of its ${timeout} ms timeout`);
+    } else if (tookMs < timeout / 20 && this.limit < this.ctx.maxBatchRecords) {
+      this.limit = Math.min(this.ctx.maxBatchRecords, this.limit * 2);
+    }
+  }
+
+  private shrink(why: string): void {
+    this.limit = Math.max(1, Math.floor(this.limit / 2));
+    this.ctx.log.warn(
+      { transactionalId: this.transactionalId, recordsPerTransaction: this.limit },
+      `${why}: fewer records per transaction`,
+    );
+  }
+
+  private countCommitted(work: BatchWork, tookMs: number): void {
+    const now = Date.now();
+    const m = this.ctx.metrics;
+    m.transactionsCommitted.inc();
+    m.commitLatency.observe(tookMs / 1000);
+    m.recordsIn.inc(work.handled.length);
+    const byTopic = new Map<string, number>();
+    for (const { input, outputs, error } of work.handled) {
+      if (error) m.deadLetters.inc({ kind: error.kind });
+      for (const { topic } of outputs) byTopic.set(topic, (byTopic.get(topic) ?? 0) + 1);
+      m.endToEndLatency.observe(Math.max(0, now - input.timestamp) / 1000);
+    }
+    for (const [topic, count] of byTopic) m.recordsOut.inc({ topic }, count);
+  }
+
+  private async discard(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer) await producer.close();
+  }
+
+  close(): Promise<void> {
+    return this.discard();
+  }
+}
+
+/** Anything thrown on the way, as the engine's error kinds: what no adapter classified is abortable. */
+function toClientError(error: unknown): ClientError {
+  if (error instanceof ClientError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClientError('abortable', error instanceof Error ? error.name : 'UNKNOWN', message, { cause: error });
+}
+
+function where(handled: HandledRecord): string {
+  const { topic, partition, offset } = handled.input;
+  return `the record at ${topic} partition ${partition} offset ${offset}`;
+}
