@@ -3,3 +3,4 @@ import { loadKafkaJS } from './load-kafkajs.js';
 /** KafkaJS 2.2.4 with a read_committed filter that drops every aborted transaction (see aborted-transactions.ts). */
 export const kafkajs = loadKafkaJS();
 export { logOffsets } from './end-offsets.js';
+export { StableOffsets } from './stable-offsets.js';

@@ -1,4 +1,4 @@
-import { createTopics, readTopic, uniqueTopic } from '@exactly/testkit';
+import { createTopics, readTopic, testClient, uniqueTopic, waitUntil } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { createAdapter } from '../src/adapters/create-adapter.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -38,5 +38,67 @@ describe.each(CLIENTS)('the %s adapter: init() fences at once (real broker)', (c
     expect((error as ClientError).kind).toBe('fenced');
     await Promise.all([oldOwner.close(), newOwner.close()]);
     expect(await readTopic(brokers, topic)).toEqual([]);
+  });
+});
+
+// A new owner must not read past an offset that a previous owner's transaction is about to commit. A previous
+// owner with the same transactional.id is settled by init(); one with another id (the other client mode, during
+// a rolling change) only require_stable waits for. KafkaJS cannot ask for it; the adapter sends OffsetFetch v7.
+describe.each(CLIENTS)('the %s adapter reads committed offsets with require_stable (real broker)', (client) => {
+  it("waits for another transactional.id's pending offset commit (a first one too), then reads what it left", async () => {
+    const topic = uniqueTopic('stable-offsets');
+    const group = `${topic}.group`;
+    await createTopics(brokers, [topic]);
+    const other = testClient(brokers).producer({
+      transactionalId: `${topic}.other-mode`,
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await other.connect();
+    const adapter = await createAdapter(
+      client,
+      { brokers: [brokers], clientId: 'stable-test' },
+      createLogger('silent', {}),
+    );
+    const admin = adapter.admin();
+    /** What the adapter reads once the offsets are stable (polled: the markers take a moment). */
+    const stableOffset = async () => {
+      let offsets: Map<number, string | null> | undefined;
+      await waitUntil(async () => {
+        offsets = await admin.committedOffsets(group, topic, [0]).catch(() => undefined);
+        return offsets !== undefined;
+      }, 'the offsets to be stable');
+      return offsets?.get(0);
+    };
+    const pendingCommitOf = async (offset: string) => {
+      const transaction = await other.transaction();
+      await transaction.sendOffsets({
+        consumerGroupId: group,
+        topics: [{ topic, partitions: [{ partition: 0, offset }] }],
+      });
+      return transaction;
+    };
+    const refusal = () =>
+      admin.committedOffsets(group, topic, [0]).then(
+        (offsets) => offsets,
+        (e: unknown) => e,
+      );
+    try {
+      // The group's first commit, pending: not "no offset" (which would mean: start from the beginning).
+      const first = await pendingCommitOf('5');
+      expect(await refusal()).toMatchObject({ kind: 'retriable', code: 'UNSTABLE_OFFSET_COMMIT' });
+      await first.commit();
+      expect(await stableOffset()).toBe('5');
+      // A later one, pending then aborted: the committed offset before it.
+      const second = await pendingCommitOf('9');
+      const refused = await refusal();
+      expect(refused).toBeInstanceOf(ClientError);
+      expect(refused).toMatchObject({ kind: 'retriable', code: 'UNSTABLE_OFFSET_COMMIT' });
+      await second.abort();
+      expect(await stableOffset()).toBe('5');
+    } finally {
+      await admin.close();
+      await other.disconnect();
+    }
   });
 });

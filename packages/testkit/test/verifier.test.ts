@@ -69,6 +69,20 @@ describe('the exactly-once verifier catches each corruption (real broker)', () =
     });
   });
 
+  it('reads topics created a moment before (their partitions answer "not the leader" for a while)', async () => {
+    const input = uniqueTopic('verify-new-in');
+    const output = uniqueTopic('verify-new-out');
+    const admin = testClient(brokers).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [input, output].map((topic) => ({ topic, numPartitions: 6 })),
+      waitForLeaders: false,
+    });
+    await admin.disconnect();
+    const verdict = await verifyExactlyOnce({ brokers, input, outputs: [output] });
+    expect(verdict).toMatchObject({ ok: true, inputs: 0, missing: 0 });
+  });
+
   it('catches a duplicate', async () => {
     const t = await fixture(5);
     await write(t.input, t.output, once(5));

@@ -7,12 +7,45 @@ export interface RecordedRun {
   readonly report: Pick<
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
-  > & { readonly verdict: Omit<ChaosReport['verdict'], 'outputs'> };
+  > &
+    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills'>> & { readonly verdict: Omit<ChaosReport['verdict'], 'outputs'> };
 }
 
-/** The latest run per client: a new run replaces the one of its client. */
+/** What a column is: the client, and the cluster's size when it is more than one node. */
+function columnOf(run: RecordedRun): string {
+  const nodes = run.report.nodes ?? 1;
+  return nodes === 1 ? run.client : `${run.client}, ${nodes} nodes`;
+}
+
+/** The latest run per client and cluster size: a new run replaces the one of its column. */
 export function mergeRuns(runs: readonly RecordedRun[], latest: RecordedRun): RecordedRun[] {
-  return [...runs.filter((r) => r.client !== latest.client), latest].sort((a, b) => a.client.localeCompare(b.client));
+  return [...runs.filter((r) => columnOf(r) !== columnOf(latest)), latest].sort(
+    (a, b) => (a.report.nodes ?? 1) - (b.report.nodes ?? 1) || a.client.localeCompare(b.client),
+  );
+}
+
+/** Broker kills by the role the node had, and the slowest return to committing after a coordinator kill. */
+function coordinatorRows(report: RecordedRun['report']): Array<[string, string | number]> {
+  const kills = report.brokerKills ?? [];
+  const of = (role: string) => kills.filter((k) => k.role === role);
+  const coordinators = [...of('group coordinator'), ...of('transaction coordinator')];
+  const times = coordinators.map((k) => k.recoverySeconds);
+  const worst = times.some((t) => t === undefined)
+    ? 'did not recover'
+    : times.length > 0
+      ? `${Math.max(...(times as number[])).toFixed(1)} s`
+      : '-';
+  return [
+    [
+      'Kafka nodes (replication factor / min in-sync)',
+      (report.nodes ?? 1) > 1 ? `${report.nodes} (3 / 2)` : '1 (1 / 1)',
+    ],
+    [
+      'broker kills of the group coordinator / a transaction coordinator',
+      `${of('group coordinator').length} / ${of('transaction coordinator').length}`,
+    ],
+    ['slowest return to committing after a coordinator kill', worst],
+  ];
 }
 
 function rowsOf(report: RecordedRun['report']): Array<[string, string | number]> {
@@ -24,6 +57,7 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
     ['processor SIGKILLs (then restarted)', report.events.kill],
     ['zombies (SIGSTOP past the session timeout, then SIGCONT)', report.events.zombie],
     ['broker kill -9 (then restarted)', report.events['broker-kill']],
+    ...coordinatorRows(report),
     ['clean restarts (SIGTERM)', report.events.restart],
     ['records of aborted transactions in the output logs', report.abortedInLog],
     ['**duplicates**', v.duplicated],
@@ -41,7 +75,7 @@ export function reliabilityDoc(runs: readonly RecordedRun[]): string {
   const tables = runs.map((r) => rowsOf(r.report));
   const labels = tables[0]?.map(([label]) => label) ?? [];
   const table = [
-    `| | ${runs.map((r) => `\`${r.client}\``).join(' | ')} |`,
+    `| | ${runs.map((r) => `\`${columnOf(r)}\``).join(' | ')} |`,
     `|---|${runs.map(() => '---|').join('')}`,
     ...labels.map((label, i) => `| ${label} | ${tables.map((rows) => rows[i]?.[1]).join(' | ')} |`),
   ].join('\n');
@@ -57,7 +91,7 @@ in the log itself). Modelled on Apache Kafka's own transactions system test.
 
 ## Latest full runs, one per client adapter
 
-${runs.map((r) => `- \`${r.client}\`: \`${r.command}\` (seed ${r.report.seed}; the same seed gives the same schedule of events)`).join('\n')}
+${runs.map((r) => `- \`${columnOf(r)}\`: \`${r.command}\` (seed ${r.report.seed}; the same seed gives the same schedule of events)`).join('\n')}
 
 ${table}
 

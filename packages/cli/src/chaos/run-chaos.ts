@@ -5,12 +5,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   createTopics,
   groupLag,
+  type LocalCluster,
   startKafka,
   testClient,
   type Verdict,
   verifyExactlyOnce,
   waitForGroupCaughtUp,
 } from '@exactly/testkit';
+import { type BrokerKill, killBroker } from './broker-kills.js';
 import { Instance } from './instances.js';
 import { type ChaosEvent, schedule, seededRandom } from './random.js';
 
@@ -24,6 +26,12 @@ export interface ChaosOptions {
   /** Clean restarts (SIGTERM, then start again). */
   readonly restarts: number;
   readonly seed: number;
+  /**
+   * Kafka nodes. Default 1 (a broker kill stops the whole cluster for a moment). With 3, broker kills take
+   * turns at the group coordinator, the transaction coordinator of a running instance, and any node, and the
+   * killed node stays down for a few seconds while the others take over.
+   */
+  readonly nodes?: number;
   /** The client adapter the processors run on. Default 'kafkajs'. */
   readonly client?: 'kafkajs' | 'platformatic';
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
@@ -37,7 +45,10 @@ export interface ChaosReport {
   readonly records: number;
   readonly partitions: number;
   readonly instances: number;
+  readonly nodes: number;
   readonly events: Readonly<Record<ChaosEvent, number>>;
+  /** Each broker kill: which node, which role it had, and how long until the group committed again. */
+  readonly brokerKills: readonly BrokerKill[];
   readonly seconds: number;
   readonly abortedInLog: number;
   /** How long the verifier took to read and check every topic. */
@@ -57,9 +68,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 6000;
   const started = Date.now();
   const logs = await mkdtemp(join(tmpdir(), 'exactly-chaos-'));
-  const kafka = await startKafka({ localOnly: true });
-  const broker = kafka.local;
-  if (!broker) throw new Error('chaos needs a local broker it can kill');
+  const nodes = options.nodes ?? 1;
+  const kafka = await startKafka({ localOnly: true, nodes });
+  const cluster: LocalCluster | undefined = kafka.cluster;
+  if (!cluster) throw new Error('chaos needs local Kafka nodes it can kill');
+  const brokerKills: BrokerKill[] = [];
+  const client = options.client ?? 'kafkajs';
   const name = `chaos-${options.seed}-${Date.now().toString(36)}`;
   const topics = { input: `${name}.in`, left: `${name}.left`, right: `${name}.right` };
   const instances: Instance[] = [];
@@ -78,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         brokers: kafka.brokers,
         sessionTimeoutMs,
         logFile: join(logs, `instance-${i}.log`),
-        client: options.client ?? 'kafkajs',
+        client,
         instanceId: `slot-${i}`,
         env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
       });
@@ -95,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const expectedMs =
       plan.reduce((ms, step) => ms + step.pauseMs, 0) +
       options.zombies * (sessionTimeoutMs + 2000) +
-      options.brokerKills * 4000;
+      options.brokerKills * (nodes > 1 ? 8000 : 4000);
     const feeding = feed(kafka.brokers, topics.input, options.records, expectedMs, (n) => (fed = n));
     const progress = setInterval(() => {
       void groupLag(kafka.brokers, name, topics.input).then(
@@ -125,9 +139,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             instance.signal('SIGCONT');
             break;
           case 'broker-kill':
-            await broker.kill();
-            await delay(500 + Math.floor(random() * 1500));
-            await broker.start();
+            brokerKills.push(
+              await killBroker({
+                cluster,
+                random,
+                turn: done['broker-kill'],
+                group: name,
+                input: topics.input,
+                partitions: options.partitions,
+                transactionalIds: transactionalIdsOf(client, name, topics.input, options.partitions, instances.length),
+                log,
+              }),
+            );
             break;
         }
         done[event] += 1;
@@ -152,7 +175,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       records: fed,
       partitions: options.partitions,
       instances: options.instances,
+      nodes,
       events: done,
+      brokerKills,
       seconds: Math.round((Date.now() - started) / 1000),
       abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
       verifySeconds,
@@ -164,6 +189,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const instance of instances) instance.close();
     await kafka.stop();
   }
+}
+
+/**
+ * The transactional.ids of the running instances' producers: one per instance (`<group>.<instance>`) with
+ * platformatic, one per input partition (`<group>.<topic>.<partition>`) with kafkajs.
+ */
+function transactionalIdsOf(
+  client: string,
+  group: string,
+  input: string,
+  partitions: number,
+  instances: number,
+): string[] {
+  return client === 'platformatic'
+    ? Array.from({ length: instances }, (_, i) => `${group}.slot-${i}`)
+    : Array.from({ length: partitions }, (_, p) => `${group}.${input}.${p}`);
 }
 
 /** Writes `count` records `{ id }` over about `durationMs`, riding out broker restarts. */

@@ -4,7 +4,7 @@ import { mergeRuns, type RecordedRun, reliabilityDoc } from '../chaos/reliabilit
 import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
-                     [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic]
+                     [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic] [--nodes 1|3]
                      [--report file.json] [--write-docs docs/reliability.md]`;
 
 /** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
@@ -21,6 +21,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
       restarts: { type: 'string', default: '2' },
       seed: { type: 'string' },
       client: { type: 'string', default: 'kafkajs' },
+      nodes: { type: 'string', default: '1' },
       report: { type: 'string' },
       'write-docs': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -46,7 +47,9 @@ export async function chaosCommand(args: string[]): Promise<number> {
     restarts: int('restarts', values.restarts),
     seed,
     client: clientName(values.client),
+    nodes: int('nodes', values.nodes),
   };
+  if (options.nodes < 1) throw new Error('--nodes must be at least 1');
   process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
   const report: ChaosReport = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
   const json = JSON.stringify(report, null, 2);

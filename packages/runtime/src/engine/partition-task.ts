@@ -83,7 +83,8 @@ export class PartitionTask {
   }
 
   private async readCommitted(): Promise<bigint | null> {
-    const offsets = await this.ctx.admin.committedOffsets(this.ctx.groupId, this.partition.topic);
+    const { topic, partition } = this.partition;
+    const offsets = await this.ctx.admin.committedOffsets(this.ctx.groupId, topic, [partition]);
     const offset = offsets.get(this.partition.partition);
     return offset === null || offset === undefined ? null : BigInt(offset);
   }

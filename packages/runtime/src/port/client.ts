@@ -148,7 +148,11 @@ export interface AdminPort {
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** Each topic's `max.message.bytes` (its own setting, or the broker's default it inherits). */
   maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>;
-  /** The group's committed offset for each partition (null when none). */
-  committedOffsets(groupId: string, topic: string): Promise<Map<number, string | null>>;
+  /**
+   * The group's committed offset for each of `partitions` of `topic` (null when none), read with require_stable:
+   * rejects (retriable, UNSTABLE_OFFSET_COMMIT) while a transaction holds one of them. The partitions must be
+   * named: a broker asked for "all" leaves out a partition whose first commit is still pending.
+   */
+  committedOffsets(groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, string | null>>;
   close(): Promise<void>;
 }

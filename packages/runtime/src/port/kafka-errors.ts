@@ -53,6 +53,7 @@ export const KAFKA_ERRORS: Readonly<Record<string, { readonly code: number; read
   INVALID_RECORD: { code: 87, kind: 'refused' },
 
   // Fatal: no retry helps; stop and tell the operator.
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, kind: 'fatal' },
   INVALID_REQUIRED_ACKS: { code: 21, kind: 'fatal' },
   TOPIC_AUTHORIZATION_FAILED: { code: 29, kind: 'fatal' },
   GROUP_AUTHORIZATION_FAILED: { code: 30, kind: 'fatal' },
@@ -68,4 +69,16 @@ const NAME_BY_CODE = new Map(Object.entries(KAFKA_ERRORS).map(([name, { code }])
 
 export function kafkaErrorName(code: number): string | undefined {
   return NAME_BY_CODE.get(code);
+}
+
+/** What an operator should do about an error, where the broker's own words do not say it. */
+const HINTS: Readonly<Record<string, string>> = {
+  INCONSISTENT_GROUP_PROTOCOL:
+    "the group's live members run Exactly's other client mode (kafkajs and platformatic join a group with different protocols and fence zombies differently, so they cannot share one). Run every instance of this processor with the same --client (EXACTLY_CLIENT) until the others are gone, e.g. pin the old one during a rolling upgrade; members that just crashed leave the group after their session timeout",
+};
+
+/** The message, with what to do about it when the error is one of those that need saying. */
+export function withHint(name: string, message: string): string {
+  const hint = HINTS[name];
+  return hint ? `${message}: ${hint}` : message;
 }

@@ -434,7 +434,7 @@ export class FakeKafka {
       },
       maxMessageBytes: async (topics) =>
         new Map(topics.map((t) => [t, this.limits.get(t) ?? DEFAULT_MAX_MESSAGE_BYTES])),
-      committedOffsets: (groupId, topic) =>
+      committedOffsets: (groupId, topic, _partitions) =>
         this.call({ call: 'committedOffsets' }, () => {
           const offsets = new Map<number, string | null>();
           for (const [partition, offset] of this.stableOffsets(groupId, topic))

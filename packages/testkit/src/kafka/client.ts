@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { kafkajs } from '@exactly/read-committed';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 // KafkaJS with Kafka's read_committed rule: the checker must not take an aborted record for a committed one.
 const { logLevel } = kafkajs;
@@ -34,27 +34,58 @@ export async function createTopics(brokers: string, topics: ReadonlyArray<TopicS
       .map((t) => ({
         topic: t.name,
         numPartitions: t.partitions ?? 1,
-        replicationFactor: 1,
+        replicationFactor: -1, // the cluster's default.replication.factor (3 on a 3-node local cluster)
         configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
       }));
     if (missing.length === 0) return;
     await admin.createTopics({ topics: missing, waitForLeaders: false });
-    // Not KafkaJS's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for
-    // a moment after creating topics (every time on a broker just started, and with many partitions).
-    const names = missing.map((t) => t.topic);
-    const wanted = new Map(missing.map((t) => [t.topic, t.numPartitions]));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await admin
-        .fetchTopicMetadata({ topics: names })
-        .then(({ topics: found }) =>
-          found.every((t) => t.partitions.length === wanted.get(t.name) && t.partitions.every((p) => p.leader >= 0)),
-        )
-        .catch(() => false);
-      if (ready) return;
-      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leaders after 30 s`);
-      await delay(100);
-    }
+    await waitForLeaders(admin, new Map(missing.map((t) => [t.topic, t.numPartitions])));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until each topic's metadata lists every partition with a leader (`partitions` of them, where given).
+ * Not KafkaJS's waitForLeaders: it gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for
+ * a moment after creating topics (every time on a broker just started, and with many partitions).
+ */
+export async function waitForLeaders(
+  admin: Admin,
+  topics: ReadonlyMap<string, number | undefined>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const names = [...topics.keys()];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics: names })
+      .then(({ topics: found }) =>
+        names.every((name) => {
+          const topic = found.find((t) => t.name === name);
+          const wanted = topics.get(name);
+          return (
+            topic !== undefined &&
+            topic.partitions.length > 0 &&
+            (wanted === undefined || topic.partitions.length === wanted) &&
+            topic.partitions.every((p) => p.leader >= 0)
+          );
+        }),
+      )
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline)
+      throw new Error(`topics ${names.join(', ')} have no leader for every partition after ${timeoutMs / 1000} s`);
+    await delay(100);
+  }
+}
+
+/** Runs `work` with a connected admin of the test client, and disconnects it. */
+export async function withAdmin<T>(brokers: string, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testClient(brokers).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }

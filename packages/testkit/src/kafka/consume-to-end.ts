@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { logOffsets } from '@exactly/read-committed';
 import type { Batch, KafkaMessage } from 'kafkajs';
 import { testClient } from './client.js';
@@ -27,7 +28,8 @@ export async function consumeToEnd(
   const ends = new Map<number, bigint>();
   // The log end, not the admin's "high" (the last stable offset): a reader stopping there would miss a
   // transaction already committed whose markers the broker has not written yet.
-  for (const [partition, { start, end }] of await logOffsets(kafka, topic)) if (end > start) ends.set(partition, end);
+  const offsets = await retriedWhileRetriable(() => logOffsets(kafka, topic), Date.now() + options.timeoutMs);
+  for (const [partition, { start, end }] of offsets) if (end > start) ends.set(partition, end);
   if (ends.size === 0) return;
 
   const consumer = kafka.consumer({
@@ -79,4 +81,19 @@ export function textHeaders(message: KafkaMessage): Record<string, string> {
     if (last !== undefined) headers[name] = last.toString();
   }
   return headers;
+}
+
+/**
+ * `step` again while it fails with a retriable broker error, until `deadline`: a topic created a moment ago
+ * answers NOT_LEADER or UNKNOWN_TOPIC_OR_PARTITION for a while after its metadata lists a leader.
+ */
+async function retriedWhileRetriable<T>(step: () => Promise<T>, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw error;
+      await delay(100);
+    }
+  }
 }

@@ -6,10 +6,22 @@ import { testClient } from './client.js';
  * the broker's passing errors (a coordinator still loading after a start) for up to 15 s.
  */
 export async function groupLag(brokers: string, groupId: string, topic: string): Promise<number> {
+  return (await groupProgress(brokers, groupId, topic)).lag;
+}
+
+/**
+ * The group's committed offsets on `topic` summed over partitions (`committed`: how far it got, counting a
+ * partition it never committed as at its start) and what is left (`lag`). Retries passing errors for 15 s.
+ */
+export async function groupProgress(
+  brokers: string,
+  groupId: string,
+  topic: string,
+): Promise<{ committed: number; lag: number }> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      return await groupLagOnce(brokers, groupId, topic);
+      return await groupProgressOnce(brokers, groupId, topic);
     } catch (error) {
       const retriable = (error as { retriable?: boolean }).retriable === true;
       if (!retriable || Date.now() > deadline) throw error;
@@ -18,19 +30,25 @@ export async function groupLag(brokers: string, groupId: string, topic: string):
   }
 }
 
-async function groupLagOnce(brokers: string, groupId: string, topic: string): Promise<number> {
+async function groupProgressOnce(
+  brokers: string,
+  groupId: string,
+  topic: string,
+): Promise<{ committed: number; lag: number }> {
   const admin = testClient(brokers, 'exactly-lag').admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     let lag = 0;
+    let committed = 0;
     for (const { partition, high, low } of ends) {
-      const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      const offset = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
       const from = offset === '-1' ? BigInt(low) : BigInt(offset);
       lag += Number(BigInt(high) - from);
+      committed += Number(from);
     }
-    return lag;
+    return { committed, lag };
   } finally {
     await admin.disconnect();
   }

@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { log4jProperties, serverProperties } from './broker-config.js';
+import { log4jProperties, serverProperties, type Voter } from './broker-config.js';
 import { ensureKafkaJars } from './jars.js';
 import { freePort } from './ports.js';
 import { commandLine, isAlive, terminate, waitForExit } from './processes.js';
@@ -14,6 +14,13 @@ export interface LocalBrokerOptions {
   readonly dir: string;
   /** Client port; a free one is chosen when absent (or when the preferred one is taken). */
   readonly port?: number;
+  /** A node of a cluster (LocalCluster sets these): its id, controller port, every node, the cluster's id. */
+  readonly node?: {
+    readonly nodeId: number;
+    readonly controllerPort: number;
+    readonly voters: readonly Voter[];
+    readonly clusterId: string;
+  };
   /** Keep the broker running after this Node process exits (what `exactly kafka start` wants). */
   readonly detached?: boolean;
   readonly heapMb?: number;
@@ -30,8 +37,9 @@ interface BrokerState {
 }
 
 /**
- * A one-node KRaft broker from Apache Kafka's own jars on the local JVM. Started, killed and restarted by
- * PID on the same directory and ports, so chaos tests can kill -9 it and bring the same cluster back.
+ * A KRaft node (broker and controller) from Apache Kafka's own jars on the local JVM: a one-node cluster on its
+ * own, or a node of a LocalCluster. Started, killed and restarted by PID on the same directory and ports, so
+ * chaos tests can kill -9 it and bring the same node back.
  */
 export class LocalBroker {
   private constructor(
@@ -47,6 +55,9 @@ export class LocalBroker {
   }
   get pid(): number | undefined {
     return this.pidValue;
+  }
+  get nodeId(): number {
+    return this.options.node?.nodeId ?? 1;
   }
   get logFile(): string {
     return join(this.dir, 'broker.log');
@@ -72,7 +83,7 @@ export class LocalBroker {
     await mkdir(options.dir, { recursive: true });
     const previous = await readState(join(options.dir, 'state.json'));
     const port = await freePort(options.port ?? previous?.port ?? 0);
-    const controllerPort = await freePort(previous?.controllerPort ?? 0);
+    const controllerPort = options.node?.controllerPort ?? (await freePort(previous?.controllerPort ?? 0));
     const broker = new LocalBroker(options.dir, port, controllerPort, options, undefined);
     await broker.start();
     return broker;
@@ -86,8 +97,10 @@ export class LocalBroker {
     await writeFile(
       this.configFile,
       serverProperties({
+        nodeId: this.nodeId,
         port: this.port,
         controllerPort: this.controllerPort,
+        voters: this.options.node?.voters ?? [{ nodeId: 1, controllerPort: this.controllerPort }],
         logDir: dataDir,
         extra: this.options.config,
       }),
@@ -170,10 +183,7 @@ export class LocalBroker {
   }
 
   private async format(libs: string): Promise<void> {
-    // Base64url of 16 random bytes, never starting with '-' (StorageTool would read it as an option; Kafka's
-    // own Uuid.randomUuid() avoids such ids for the same reason).
-    let clusterId = randomBytes(16).toString('base64url');
-    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+    const clusterId = this.options.node?.clusterId ?? newClusterId();
     await runJava(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.configFile], this.dir);
   }
 
@@ -207,6 +217,16 @@ export class LocalBroker {
     const tail = all.slice(-lines).join('\n') || '(the broker wrote no log)';
     return errors.length > 0 ? `${errors.join('\n')}\n...\n${tail}` : tail;
   }
+}
+
+/**
+ * A KRaft cluster id: base64url of 16 random bytes, never starting with '-' (StorageTool would read it as an
+ * option; Kafka's own Uuid.randomUuid() avoids such ids for the same reason).
+ */
+export function newClusterId(): string {
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+  return clusterId;
 }
 
 async function readState(file: string): Promise<BrokerState | undefined> {

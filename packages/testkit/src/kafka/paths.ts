@@ -14,5 +14,8 @@ export function cacheDir(): string {
 }
 
 export const jarsDir = (version = KAFKA_VERSION): string => join(cacheDir(), `kafka-${version}`, 'libs');
-/** Where `exactly kafka start` keeps its broker (data, log, state file) between commands. */
-export const sharedBrokerDir = (): string => join(cacheDir(), 'broker');
+/**
+ * Where `exactly kafka start` keeps its Kafka (data, logs, state files) between commands: `broker` for one node,
+ * `cluster-<n>` for n nodes.
+ */
+export const sharedBrokerDir = (nodes = 1): string => join(cacheDir(), nodes === 1 ? 'broker' : `cluster-${nodes}`);

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerEngineAnswers } from '../docker.js';
-import { LocalBroker } from './local-broker.js';
-import { KAFKA_VERSION, sharedBrokerDir } from './paths.js';
+import type { LocalBroker } from './local-broker.js';
+import { LocalCluster } from './local-cluster.js';
+import { cacheDir, KAFKA_VERSION, sharedBrokerDir } from './paths.js';
 import { freePort } from './ports.js';
 
 export type KafkaKind = 'env' | 'docker' | 'local';
@@ -11,64 +12,90 @@ export type KafkaKind = 'env' | 'docker' | 'local';
 export interface Kafka {
   /** Bootstrap address(es), comma-separated, e.g. `127.0.0.1:9092`. */
   readonly brokers: string;
-  /** Where it came from: `KAFKA_BROKERS`, a Docker container, or a broker on the local JVM. */
+  /** Where it came from: `KAFKA_BROKERS`, a Docker container, or nodes on the local JVM. */
   readonly kind: KafkaKind;
-  /** The local broker process, for tests that kill and restart it; absent for `env` and `docker`. */
+  /** A one-node local Kafka's process, for tests that kill and restart it; absent for `env` and `docker`. */
   readonly local?: LocalBroker;
-  /** Stops what this call started (nothing for `env`), and removes a private broker's data. */
+  /** The local nodes (one or more), for tests that kill and restart them; absent for `env` and `docker`. */
+  readonly cluster?: LocalCluster;
+  /** Stops what this call started (nothing for `env`), and removes a private Kafka's data. */
   stop(): Promise<void>;
 }
 
 export interface StartKafkaOptions {
   /**
-   * `private` (default): a broker for this caller alone, in a temporary directory, removed by stop().
-   * `shared`: the broker `exactly kafka start` manages; reused when running, started detached otherwise.
+   * `private` (default): a Kafka for this caller alone, in a temporary directory, removed by stop().
+   * `shared`: the one `exactly kafka start` manages; reused when running, started detached otherwise.
    */
   readonly mode?: 'private' | 'shared';
-  /** Ignore `KAFKA_BROKERS` and Docker: always run a local broker (chaos tests that must kill it). */
+  /** Ignore `KAFKA_BROKERS` and Docker: always run local nodes (chaos tests that must kill them). */
   readonly localOnly?: boolean;
-  /** Extra server.properties for a local broker. */
+  /**
+   * KRaft nodes to run locally. Default 1. With 3, internal and created topics have 3 replicas and need 2 in
+   * sync; `brokers` lists all three.
+   */
+  readonly nodes?: number;
+  /** Extra server.properties for every local node. */
   readonly config?: Readonly<Record<string, string>>;
 }
 
 /**
  * A real Kafka: `KAFKA_BROKERS` if set; else a Docker engine (testcontainers, image apache/kafka) if one
- * answers; else a one-node KRaft broker from Apache Kafka's jars on the local JVM.
+ * answers (one node); else KRaft nodes from Apache Kafka's jars on the local JVM (one, or `nodes`).
  */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka> {
+  const nodes = options.nodes ?? 1;
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv && !options.localOnly) return { brokers: fromEnv, kind: 'env', stop: async () => {} };
-  if (!options.localOnly && process.env.EXACTLY_NO_DOCKER !== '1' && (await dockerEngineAnswers())) {
+  if (nodes === 1 && !options.localOnly && process.env.EXACTLY_NO_DOCKER !== '1' && (await dockerEngineAnswers())) {
     return startInDocker();
   }
   if (options.mode === 'shared') {
-    const dir = sharedBrokerDir();
-    const broker =
-      (await LocalBroker.attach(dir)) ??
-      (await LocalBroker.start({ dir, port: 9092, detached: true, config: options.config }));
-    return { brokers: broker.brokers, kind: 'local', local: broker, stop: () => broker.stop() };
+    const running = await findSharedKafka();
+    if (running && running.nodes.length !== nodes) {
+      throw new Error(
+        `a ${running.nodes.length}-node local Kafka is running at ${running.brokers}; stop it first (exactly kafka stop) to start one of ${nodes}`,
+      );
+    }
+    const cluster =
+      running ??
+      (await LocalCluster.start({
+        dir: sharedBrokerDir(nodes),
+        nodes,
+        port: 9092,
+        detached: true,
+        config: options.config,
+      }));
+    return local(cluster, () => cluster.stop());
   }
   const dir = await mkdtemp(join(tmpdir(), 'exactly-kafka-'));
   try {
-    const broker = await LocalBroker.start({ dir, config: options.config });
-    return {
-      brokers: broker.brokers,
-      kind: 'local',
-      local: broker,
-      stop: async () => {
-        await broker.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    const cluster = await LocalCluster.start({ dir, nodes, config: options.config });
+    return local(cluster, async () => {
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-/** The running shared broker (`exactly kafka start`), if any. */
-export async function findSharedKafka(): Promise<LocalBroker | undefined> {
-  return LocalBroker.attach(sharedBrokerDir());
+function local(cluster: LocalCluster, stop: () => Promise<void>): Kafka {
+  const single = cluster.nodes.length === 1 ? cluster.nodes[0] : undefined;
+  return { brokers: cluster.brokers, kind: 'local', cluster, ...(single ? { local: single } : {}), stop };
+}
+
+/** The running shared local Kafka (`exactly kafka start`), of one node or several, if any. */
+export async function findSharedKafka(): Promise<LocalCluster | undefined> {
+  const candidates = [sharedBrokerDir(1)];
+  const entries = await readdir(cacheDir()).catch(() => [] as string[]);
+  for (const entry of entries) if (/^cluster-\d+$/.test(entry)) candidates.push(join(cacheDir(), entry));
+  for (const dir of candidates) {
+    const running = await LocalCluster.attach(dir);
+    if (running) return running;
+  }
+  return undefined;
 }
 
 async function startInDocker(): Promise<Kafka> {

@@ -1,3 +1,4 @@
+import { waitForLeaders, withAdmin } from '../kafka/client.js';
 import { type ReadRecord, readTopic } from '../kafka/read-topic.js';
 import { type ScannedRecord, scanTransactions } from './transaction-scan.js';
 
@@ -65,6 +66,19 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
   const read = (topic: string, isolation: 'read_committed' | 'read_uncommitted') =>
     readTopic(options.brokers, topic, { isolation, timeoutMs: options.timeoutMs ?? 120_000 });
   const timeoutMs = options.timeoutMs ?? 120_000;
+  // A topic created a moment ago has no leaders yet: reading it would fail at once.
+  await withAdmin(options.brokers, (admin) =>
+    waitForLeaders(
+      admin,
+      new Map(
+        [options.input, ...options.outputs, ...(options.deadLetter ? [options.deadLetter] : [])].map((t) => [
+          t,
+          undefined,
+        ]),
+      ),
+      timeoutMs,
+    ),
+  );
   const inputs = await read(options.input, 'read_committed');
   const inputIds = new Set(inputs.map((r) => `${r.partition}:${r.offset}`));
   const deadLettered = new Set<string>();

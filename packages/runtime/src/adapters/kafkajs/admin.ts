@@ -1,10 +1,13 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { kafkajs, StableOffsets } from '@exactly/read-committed';
+import type { Kafka } from 'kafkajs';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
 import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
 import { guard } from './guard.js';
 
 export function kafkaJsAdmin(kafka: Kafka): AdminPort {
   const admin = kafka.admin();
+  // Read with require_stable: a pending transactional commit of another transactional.id is waited for.
+  const stable = new StableOffsets(kafka);
   let connected: Promise<void> | undefined;
   const ready = () => {
     connected ??= guard(() => admin.connect());
@@ -36,7 +39,7 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
         admin.describeConfigs({
           includeSynonyms: false,
           resources: topics.map((name) => ({
-            type: ConfigResourceTypes.TOPIC,
+            type: kafkajs.ConfigResourceTypes.TOPIC,
             name,
             configNames: [MAX_MESSAGE_BYTES],
           })),
@@ -44,15 +47,9 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
       );
       return limitsOf(resources.map((r) => ({ topic: r.resourceName, entries: r.configEntries })));
     },
-    async committedOffsets(groupId, topic) {
-      await ready();
-      const [entry] = await guard(() => admin.fetchOffsets({ groupId, topics: [topic] }));
-      const offsets = new Map<number, string | null>();
-      for (const { partition, offset } of entry?.partitions ?? [])
-        offsets.set(partition, offset === '-1' ? null : offset);
-      return offsets;
-    },
+    committedOffsets: (groupId, topic, partitions) => guard(() => stable.of(groupId, topic, partitions)),
     async close() {
+      await stable.close();
       if (connected) await admin.disconnect().catch(() => {});
     },
   };

@@ -1,5 +1,5 @@
 import { ClientError, type ErrorKind } from '../../port/errors.js';
-import { KAFKA_ERRORS, kafkaErrorName } from '../../port/kafka-errors.js';
+import { KAFKA_ERRORS, kafkaErrorName, withHint } from '../../port/kafka-errors.js';
 
 interface KafkaJsErrorLike {
   readonly name?: string;
@@ -30,7 +30,7 @@ export function classifyKafkaJsError(error: unknown): ClientError {
   const root = unwrap(error);
   const code = errorName(root);
   const known = code ? KAFKA_ERRORS[code] : undefined;
-  const message = `${code ? `${code}: ` : ''}${root.message ?? String(error)}`;
+  const message = withHint(code ?? '', `${code ? `${code}: ` : ''}${root.message ?? String(error)}`);
   return new ClientError(kindOf(root, known?.kind), code ?? root.name ?? 'UNKNOWN', message, { cause: error });
 }
 

@@ -5,7 +5,7 @@ import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
 
 export function platformaticAdmin(connection: PlatformaticConnection): AdminPort {
-  const admin = new Admin(baseOptions(connection, 'admin'));
+  const admin = new Admin(baseOptions(connection, 'admin', false));
   return {
     async partitionCounts(topics) {
       const existing = new Set(await guard(() => admin.listTopics()));
@@ -38,10 +38,10 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
         })),
       );
     },
-    async committedOffsets(groupId, topic) {
+    async committedOffsets(groupId, topic, partitions) {
       const groups = await guard(() =>
         admin.listConsumerGroupOffsets({
-          groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [] }] }],
+          groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [...partitions] }] }],
           requireStable: true,
         }),
       );

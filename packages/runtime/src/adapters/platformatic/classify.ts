@@ -1,5 +1,5 @@
 import { ClientError, type ErrorKind } from '../../port/errors.js';
-import { KAFKA_ERRORS, kafkaErrorName } from '../../port/kafka-errors.js';
+import { KAFKA_ERRORS, kafkaErrorName, withHint } from '../../port/kafka-errors.js';
 
 /** The shape of @platformatic/kafka's errors: GenericError, with MultipleErrors nesting the causes. */
 interface PlatformaticErrorLike {
@@ -28,7 +28,7 @@ export function classifyPlatformaticError(error: unknown): ClientError {
   const root = error as PlatformaticErrorLike;
   if (worst?.apiId) {
     const name = brokerName(worst);
-    const message = `${name}: ${worst.message ?? root.message ?? String(error)}`;
+    const message = withHint(name, `${name}: ${worst.message ?? root.message ?? String(error)}`);
     return new ClientError(kindOfBroker(worst), name, message, { cause: error });
   }
   const codes = [...walk(error)].map((e) => e.code).filter((code): code is string => code !== undefined);

@@ -24,12 +24,16 @@ function describe(error: Error): string {
   );
 }
 
-/** Options every client of the adapter shares. */
-export function baseOptions(connection: PlatformaticConnection, role: string) {
+/**
+ * Options every client of the adapter shares. An admin client retries nothing itself (`retries: false`): its
+ * callers retry with the runtime's back-off, and the client's own retries nest (a request's retries inside the
+ * operation's), so a pending transactional offset commit kept one offset read waiting for ~57 s.
+ */
+export function baseOptions(connection: PlatformaticConnection, role: string, retries = true) {
   return {
     clientId: `${connection.clientId}-${role}`,
     bootstrapBrokers: [...connection.brokers],
-    retries: CLIENT_RETRIES,
+    retries: retries ? CLIENT_RETRIES : 0,
     retryDelay,
   };
 }

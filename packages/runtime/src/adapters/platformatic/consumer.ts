@@ -83,7 +83,7 @@ class PollingConsumer implements ConsumerPort {
       highWaterMark: options.maxPollRecords,
     });
     applyReadCommittedRule(this.consumer);
-    this.admin = new Admin(baseOptions(connection, 'offsets'));
+    this.admin = new Admin(baseOptions(connection, 'offsets', false));
   }
 
   async start(handlers: ConsumerHandlers): Promise<void> {

@@ -1,0 +1,88 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { coordinatorOf, groupProgress, type LocalCluster } from '@exactly/testkit';
+
+/** What a killed node was to the running processors. */
+export type KilledRole = 'only node' | 'group coordinator' | 'transaction coordinator' | 'any node';
+
+export interface BrokerKill {
+  readonly nodeId: number;
+  readonly role: KilledRole;
+  /** How long the node stayed down before it was started again. */
+  readonly downSeconds: number;
+  /**
+   * From the kill until the group's committed offsets moved again (or nothing was left to process); undefined
+   * when that did not happen within RECOVERY_PATIENCE_MS.
+   */
+  readonly recoverySeconds: number | undefined;
+}
+
+const RECOVERY_PATIENCE_MS = 90_000;
+
+export interface BrokerKillPlan {
+  readonly cluster: LocalCluster;
+  readonly random: () => number;
+  /** Which broker kill this is (from 0): on several nodes, kills take turns at the roles. */
+  readonly turn: number;
+  readonly group: string;
+  readonly input: string;
+  readonly partitions: number;
+  /** The running instances' producers; one of them has its transaction coordinator killed. */
+  readonly transactionalIds: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+/**
+ * kill -9 of one Kafka node, then its restart. One node: the whole cluster is away for 0.5-2 s. Several: the
+ * kill takes turns at the group coordinator, the transaction coordinator of a running instance's producer, and
+ * any node, and the node stays down 3-8 s while the others lead. Measures how long the group takes to commit
+ * again.
+ */
+export async function killBroker(plan: BrokerKillPlan): Promise<BrokerKill> {
+  const { cluster, random } = plan;
+  const brokers = cluster.brokers;
+  const { nodeId, role } = await chooseVictim(plan);
+  const before = await groupProgress(brokers, plan.group, plan.input).catch(() => undefined);
+  const killedAt = Date.now();
+  await cluster.node(nodeId).kill();
+  const recovery = watchRecovery(brokers, plan.group, plan.input, before?.committed, killedAt);
+  const downMs = cluster.nodes.length > 1 ? 3000 + Math.floor(random() * 5000) : 500 + Math.floor(random() * 1500);
+  await delay(downMs);
+  await cluster.node(nodeId).start();
+  const recoverySeconds = await recovery;
+  plan.log(
+    `killed node ${nodeId} (${role}) for ${(downMs / 1000).toFixed(1)} s; the group committed again after ${
+      recoverySeconds === undefined ? `more than ${RECOVERY_PATIENCE_MS / 1000}` : recoverySeconds.toFixed(1)
+    } s`,
+  );
+  return { nodeId, role, downSeconds: downMs / 1000, recoverySeconds };
+}
+
+async function chooseVictim(plan: BrokerKillPlan): Promise<{ nodeId: number; role: KilledRole }> {
+  const { cluster, random } = plan;
+  if (cluster.nodes.length === 1) return { nodeId: 1, role: 'only node' };
+  const anyNode = { nodeId: 1 + Math.floor(random() * cluster.nodes.length), role: 'any node' as const };
+  const turn = plan.turn % 3;
+  const key =
+    turn === 0 ? plan.group : (plan.transactionalIds[Math.floor(random() * plan.transactionalIds.length)] ?? '');
+  if (turn === 2) return anyNode;
+  const type = turn === 0 ? 'group' : 'transaction';
+  const nodeId = await coordinatorOf(cluster.brokers, type, key).catch(() => undefined);
+  if (nodeId === undefined) return anyNode;
+  return { nodeId, role: turn === 0 ? 'group coordinator' : 'transaction coordinator' };
+}
+
+/** Seconds from `since` until the group's committed total passes `before`, or its lag is 0. */
+async function watchRecovery(
+  brokers: string,
+  group: string,
+  input: string,
+  before: number | undefined,
+  since: number,
+): Promise<number | undefined> {
+  while (Date.now() - since < RECOVERY_PATIENCE_MS) {
+    const now = await groupProgress(brokers, group, input).catch(() => undefined);
+    if (now && (now.lag === 0 || (before !== undefined && now.committed > before))) return (Date.now() - since) / 1000;
+    await delay(250);
+  }
+  return undefined;
+}
