@@ -35,6 +35,39 @@ describe.each(CLIENTS)(
         orphans: 0,
       });
       expect(verdict.outputs.map((o) => o.committedUnread)).toEqual([0, 0]);
+      expect(report.inputsLost).toBe(0);
     }, 600_000);
   },
 );
+
+// The same on a 3-node cluster (replication 3, min.insync 2), where broker kills hit the group coordinator and
+// a transaction coordinator of the running processors while the other nodes take over.
+describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while records flow', (client) => {
+  it('30,000 records, 6 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
+    const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
+    const report = await runChaos({
+      records: 30_000,
+      partitions: 6,
+      instances: 3,
+      kills: 6,
+      zombies: 1,
+      brokerKills: 3,
+      restarts: 1,
+      seed,
+      client,
+      nodes: 3,
+      log: (line) => console.log(`[chaos 3 nodes ${client} seed ${seed}] ${line}`),
+    });
+    const { verdict } = report;
+    console.log(
+      `[chaos 3 nodes ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
+    );
+    expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
+    expect(verdict.inputs).toBeGreaterThanOrEqual(30_000);
+    expect(report.inputsLost).toBe(0);
+    const roles = report.brokerKills.map((k) => k.role);
+    expect(roles).toContain('group coordinator');
+    expect(roles).toContain('transaction coordinator');
+    for (const kill of report.brokerKills) expect(kill.recoverySeconds).toBeLessThanOrEqual(30);
+  }, 600_000);
+});

@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type * as KafkaJS from 'kafkajs';
 import { AbortedTransactions, markerOf } from './aborted-transactions.js';
+import { createSendMessages } from './kafkajs-send-messages.js';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
 const filterPath = join(root, 'src', 'consumer', 'filterAbortedMessages.js');
+const sendMessagesPath = join(root, 'src', 'producer', 'sendMessages.js');
 
 /** The fields of a fetched KafkaJS message that its typings leave out. */
 interface FetchedMessage {
@@ -36,19 +38,27 @@ export function filterAbortedMessages({
   );
 }
 
+/** KafkaJS's modules that are replaced, by path, with their replacements. */
+const CORRECTIONS: ReadonlyArray<readonly [path: string, replacement: unknown]> = [
+  [filterPath, filterAbortedMessages], // Kafka's read_committed rule
+  [sendMessagesPath, createSendMessages], // no record left unsent when a partition's leader moves mid-send
+];
+
 /**
- * KafkaJS, loaded so that its consumer's batches use our filter. KafkaJS binds its filter when its modules load,
- * so ours goes into the module cache first; if KafkaJS was loaded before (by the application), its modules are
- * loaded afresh for us and the application keeps its own copy.
+ * KafkaJS, loaded with two corrections: its consumer's batches use our read_committed filter, and its producer
+ * our send (see kafkajs-send-messages.ts). KafkaJS binds these modules when its own load, so ours go into the
+ * module cache first; if KafkaJS was loaded before (by the application), its modules are loaded afresh for us
+ * and the application keeps its own copy.
  */
 export function loadKafkaJS(): typeof KafkaJS {
-  if (require.cache[filterPath]?.exports !== filterAbortedMessages) {
+  if (CORRECTIONS.some(([path, replacement]) => require.cache[path]?.exports !== replacement)) {
     for (const path of Object.keys(require.cache)) if (path.startsWith(root + sep)) delete require.cache[path];
-    require(filterPath);
-    const cached = require.cache[filterPath];
-    if (cached === undefined)
-      throw new Error(`could not load ${filterPath} to correct KafkaJS's read_committed filter`);
-    cached.exports = filterAbortedMessages;
+    for (const [path, replacement] of CORRECTIONS) {
+      require(path);
+      const cached = require.cache[path];
+      if (cached === undefined) throw new Error(`could not load ${path} to correct it`);
+      cached.exports = replacement;
+    }
   }
   return require('kafkajs') as typeof KafkaJS;
 }

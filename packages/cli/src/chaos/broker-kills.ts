@@ -66,8 +66,14 @@ async function chooseVictim(plan: BrokerKillPlan): Promise<{ nodeId: number; rol
     turn === 0 ? plan.group : (plan.transactionalIds[Math.floor(random() * plan.transactionalIds.length)] ?? '');
   if (turn === 2) return anyNode;
   const type = turn === 0 ? 'group' : 'transaction';
-  const nodeId = await coordinatorOf(cluster.brokers, type, key).catch(() => undefined);
-  if (nodeId === undefined) return anyNode;
+  const nodeId = await coordinatorOf(cluster.brokers, type, key).catch((error: unknown) => {
+    plan.log(`could not find the ${type} coordinator of ${key} (${String(error)}); killing any node`);
+    return undefined;
+  });
+  if (nodeId === undefined) {
+    plan.log(`the ${type} coordinator of ${key} has no leader now; killing any node`);
+    return anyNode;
+  }
   return { nodeId, role: turn === 0 ? 'group coordinator' : 'transaction coordinator' };
 }
 

@@ -8,7 +8,9 @@ export interface RecordedRun {
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
   > &
-    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills'>> & { readonly verdict: Omit<ChaosReport['verdict'], 'outputs'> };
+    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost'>> & {
+      readonly verdict: Omit<ChaosReport['verdict'], 'outputs'>;
+    };
 }
 
 /** What a column is: the client, and the cluster's size when it is more than one node. */
@@ -53,6 +55,7 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
   return [
     ['records fed (unique ids)', report.records],
     ['input records read back', v.inputs],
+    ['fed ids missing from the input (the harness checking itself)', report.inputsLost ?? '-'],
     ['input partitions / processor instances', `${report.partitions} / ${report.instances}`],
     ['processor SIGKILLs (then restarted)', report.events.kill],
     ['zombies (SIGSTOP past the session timeout, then SIGCONT)', report.events.zombie],

@@ -6,6 +6,7 @@ import {
   createTopics,
   groupLag,
   type LocalCluster,
+  readTopic,
   startKafka,
   testClient,
   type Verdict,
@@ -53,6 +54,8 @@ export interface ChaosReport {
   readonly abortedInLog: number;
   /** How long the verifier took to read and check every topic. */
   readonly verifySeconds: number;
+  /** Ids the feeder had acknowledged that are not in the input topic: the harness's own check, must be 0. */
+  readonly inputsLost: number;
   readonly verdict: Verdict;
   readonly logs: string;
 }
@@ -170,6 +173,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outputs: [topics.left, topics.right],
     });
     const verifySeconds = (Date.now() - verifyStarted) / 1000;
+    const inputsLost = await lostInputs(kafka.brokers, topics.input, fed);
     return {
       seed: options.seed,
       records: fed,
@@ -181,6 +185,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       seconds: Math.round((Date.now() - started) / 1000),
       abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
       verifySeconds,
+      inputsLost,
       verdict,
       logs,
     };
@@ -207,6 +212,17 @@ function transactionalIdsOf(
     : Array.from({ length: partitions }, (_, p) => `${group}.${input}.${p}`);
 }
 
+/** Ids 0 to `fed` - 1 that the input topic does not hold. */
+async function lostInputs(brokers: string, topic: string, fed: number): Promise<number> {
+  const found = new Set<number>();
+  for (const record of await readTopic(brokers, topic, { isolation: 'read_uncommitted' })) {
+    found.add((JSON.parse(record.value?.toString() ?? '{}') as { id: number }).id);
+  }
+  let lost = 0;
+  for (let id = 0; id < fed; id++) if (!found.has(id)) lost++;
+  return lost;
+}
+
 /** Writes `count` records `{ id }` over about `durationMs`, riding out broker restarts. */
 async function feed(
   brokers: string,
@@ -215,6 +231,8 @@ async function feed(
   durationMs: number,
   progress: (fed: number) => void,
 ): Promise<void> {
+  // KafkaJS loaded by @exactly/read-committed, whose send no longer drops a partition whose leader moved mid-send
+  // (KafkaJS's own lost 164 of 20,000 ids on 3 nodes, seed 7); lostInputs() checks that the feed is whole.
   const producer = testClient(brokers, 'exactly-chaos-feeder').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const chunk = 500;

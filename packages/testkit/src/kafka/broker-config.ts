@@ -41,6 +41,11 @@ export function serverProperties(options: {
     'share.coordinator.state.topic.replication.factor': replicas,
     'share.coordinator.state.topic.min.isr': inSync,
     'group.initial.rebalance.delay.ms': '0',
+    // A cluster notices a dead node after 3 s rather than Kafka's 9, and moves its leaderships (and the
+    // coordinators it held) to the others; a chaos kill keeps a node down longer than that.
+    ...(options.voters.length > 1
+      ? { 'broker.session.timeout.ms': '3000', 'broker.heartbeat.interval.ms': '500' }
+      : {}),
     // Topics are created on purpose (exactly run --create-topics, the tests), as on most production clusters.
     'auto.create.topics.enable': 'false',
     // A killed producer's open transaction is aborted soon after its timeout, not up to a minute later.

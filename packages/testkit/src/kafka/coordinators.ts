@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { testClient } from './client.js';
 
 /** The internal topic whose partition leaders coordinate groups, and transactions. */
@@ -17,14 +18,23 @@ export async function coordinatorOf(
   const admin = testClient(brokers, 'exactly-coordinators').admin();
   await admin.connect();
   try {
-    const { topics } = await admin
-      .fetchTopicMetadata({ topics: [COORDINATION_TOPICS[type]] })
-      .catch(() => ({ topics: [] as { partitions: { partitionId: number; leader: number }[] }[] }));
-    const partitions = topics[0]?.partitions ?? [];
-    if (partitions.length === 0) return undefined;
-    const wanted = javaAbs(javaStringHash(key)) % partitions.length;
-    const leader = partitions.find((p) => p.partitionId === wanted)?.leader;
-    return leader === undefined || leader < 0 ? undefined : leader;
+    // The internal topic may not exist yet, or be between leaders: ask again for a while.
+    const deadline = Date.now() + 10_000;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [COORDINATION_TOPICS[type]] });
+        const partitions = topics[0]?.partitions ?? [];
+        const wanted = javaAbs(javaStringHash(key)) % Math.max(1, partitions.length);
+        const leader = partitions.find((p) => p.partitionId === wanted)?.leader;
+        if (leader !== undefined && leader >= 0) return leader;
+      } catch (error) {
+        lastError = error;
+      }
+      await delay(200);
+    }
+    if (lastError) throw lastError;
+    return undefined;
   } finally {
     await admin.disconnect();
   }
