@@ -6,7 +6,7 @@ Usage:
   exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
                              [--create-topics] [--metrics-port port]
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
-  exactly kafka start|stop|status      a local Kafka broker for development
+  exactly kafka start|stop|status      a local Kafka for development (start --nodes 3: a 3-node cluster)
   exactly chaos [--records n] [--kills n] [--zombies n] [--broker-kills n] [--seed n]
   exactly demo                         what \`pnpm start\` runs
 

@@ -22,7 +22,7 @@ export type {
   TopicMap,
 } from './processor.js';
 export { defineProcessor } from './processor.js';
-export { RECORD_BATCH_OVERHEAD, recordBatchBytes, recordBytes } from './record-size.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, recordBatchBytes, recordBytes } from './record-size.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';
 export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';

@@ -1,5 +1,8 @@
 import type { EncodedRecord } from './records.js';
 
+/** A topic's `max.message.bytes` when neither it nor the broker sets another (Kafka's default). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
 /** A record batch's fixed header (magic v2): what a batch adds to the records in it. */
 export const RECORD_BATCH_OVERHEAD = 61;
 

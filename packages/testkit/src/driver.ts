@@ -2,6 +2,7 @@ import {
   type AnyTopic,
   type BoundSerde,
   bindSerde,
+  DEFAULT_MAX_MESSAGE_BYTES,
   type EncodedRecord,
   type KeyOf,
   type Processor,
@@ -20,6 +21,12 @@ export interface TestDriverOptions {
   readonly registry?: SchemaRegistryClient;
   /** Add `exactly.source.topic|partition|offset` headers to every output, as the runtime can. Default false. */
   readonly provenance?: boolean;
+  /**
+   * The most bytes a record may take on each output (and dead-letter) topic, as the runtime reads them from
+   * the topics' `max.message.bytes`: an output over it makes its input a dead letter. Default: Kafka's default
+   * (1048588) for every topic not named.
+   */
+  readonly maxRecordBytes?: Readonly<Record<string, number>>;
 }
 
 export interface SendOptions {
@@ -202,9 +209,14 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap> {
 }
 
 async function bind(processor: Processor, options: TestDriverOptions): Promise<Bound> {
+  const topics = [...Object.values(processor.outputs).map((t) => t.name), processor.deadLetter];
   const pipeline = await RecordPipeline.create(processor, {
     registry: options.registry,
     provenance: options.provenance,
+    maxRecordBytes: {
+      ...Object.fromEntries(topics.map((topic) => [topic, DEFAULT_MAX_MESSAGE_BYTES])),
+      ...options.maxRecordBytes,
+    },
   });
   const bindTopic = async (topic: AnyTopic): Promise<BoundTopic> => ({
     name: topic.name,

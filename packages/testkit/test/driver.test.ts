@@ -180,6 +180,24 @@ describe('TestDriver', () => {
       });
     });
 
+    it("dead-letters a record whose output is larger than its topic accepts (Kafka's default, or the limit given)", async () => {
+      const big = router({ handle: (record) => ({ audit: [{ value: 'x'.repeat(record.value.qty) }] }) });
+      const driver = new TestDriver(big.processor);
+      await driver.send('k', { id: 'small', qty: 1000 });
+      await driver.send('k', { id: 'huge', qty: 2 * 1024 * 1024 });
+      expect(driver.output('audit')).toHaveLength(1);
+      const [letter] = driver.deadLetters();
+      expect(letter?.kind).toBe('encode');
+      expect(letter?.reason).toMatch(
+        /audit\[0\] for topic audit is 2097\d{3} bytes; the topic accepts at most 1048588/,
+      );
+
+      const strict = new TestDriver(big.processor, { maxRecordBytes: { audit: 500 } });
+      await strict.send('k', { id: 'small', qty: 1000 });
+      expect(strict.output('audit')).toEqual([]);
+      expect(strict.deadLetters()[0]?.reason).toMatch(/at most 500 \(max\.message\.bytes\)/);
+    });
+
     it('dead-letters a tombstone and a key that is not UTF-8', async () => {
       const driver = new TestDriver(router().processor);
       await driver.sendRaw({ value: null });

@@ -86,13 +86,17 @@ export function reliabilityDoc(runs: readonly RecordedRun[]): string {
 
 \`pnpm chaos\` feeds records with unique ids over several partitions while processor instances (separate OS
 processes running \`exactly run\`) are SIGKILLed and restarted, SIGSTOPped past their session timeout and
-resumed (zombies), restarted cleanly, and the broker is killed with SIGKILL and restarted. Each processor fans
-every input out to two topics. When the events are over and the pipeline has drained, the verifier reads the
+resumed (zombies), restarted cleanly, and the broker is killed with SIGKILL and restarted. With \`--nodes 3\`
+the cluster has three KRaft nodes (replication factor 3, \`min.insync.replicas\` 2) and the kills take turns
+at the node that coordinates the processors' consumer group, the node that coordinates a running instance's
+transactions (both found by Kafka's own rule: the leader of the internal topic's partition for the key), and
+any node; the killed node stays down 3-8 s while the others take over, and the run measures how long the
+group takes to commit again. Each processor fans every input out to two topics. When the events are over and the pipeline has drained, the verifier reads the
 topics: every input must appear exactly once on each output topic, in input order per partition, and the
 read_committed view must hold no record of an aborted transaction (checked against the transaction markers
 in the log itself). Modelled on Apache Kafka's own transactions system test.
 
-## Latest full runs, one per client adapter
+## Latest full runs, one per client adapter and cluster size
 
 ${runs.map((r) => `- \`${columnOf(r)}\`: \`${r.command}\` (seed ${r.report.seed}; the same seed gives the same schedule of events)`).join('\n')}
 
@@ -106,6 +110,9 @@ ${table}
 | 2026-11-25 | Broker kills only, seed 5: the group made no progress. KafkaJS gave up its consumer on an error it deems non-retriable (\`KafkaJSGroupCoordinatorNotFound\`), and a processor whose broker was down at start-up exited. | The adapter restarts the consumer itself; \`run()\` waits up to 60 s for the broker at start-up. |
 | 2026-11-25 | Full profile: one instance never exited after SIGTERM. Closing the connections looked like a crash to KafkaJS, which restarted the consumer. | No restart once stopping; the CLI ends the process when its work is done. |
 | 2026-11-25 | platformatic, CI profile, seed 20261125 (one run in CI, after several clean runs): 13,500 inputs twice. @platformatic/kafka stamps a message with the group generation current when the fetch *answer* arrives, so records fetched before a rebalance could carry the new generation, and the coordinator accepted their offsets from a member that no longer owned the partition. | Offsets are committed with the generation taken together with the assignment at the join, never the message's; records of an older stream are refused (ILLEGAL_GENERATION) or dropped. Later evidence (next row) makes the checker the likelier culprit: its verdict also counted 13,500 *aborted records read*, and its KafkaJS reader did let aborted records through; the generation change stays, being right either way. |
+| 2026-11-30 | 3 nodes, seed 7 (the first 3-node run): the feeder's KafkaJS producer had acknowledged 20,000 records, the input held 19,836. KafkaJS 2.2.4's send remembers which *brokers* answered; when a partition's leader died mid-send and the partition moved to a broker that had already answered, the retry skipped it, and the send resolved. Exactly's KafkaJS adapter sends outputs the same way, inside transactions: a transaction would have committed without them. | \`@exactly/read-committed\` loads KafkaJS with a send that tracks written *partitions* (\`send-messages.test.ts\` shows KafkaJS's own losing 2 of 3 records and ours none); chaos now checks its own feed (\`inputsLost\`). |
+| 2026-11-30 | 3 nodes: after a kill, the group committed again only once the node was back (12-19 s): a KRaft controller notices a dead broker after \`broker.session.timeout.ms\` (9 s), longer than the kill lasted, so leadership never moved. | The local cluster uses 3 s; recovery now happens while the node is down (5-12 s). Production clusters keep 9 s: expect that long. |
+| 2026-11-30 | Review: the platformatic adapter sent offsets to the group coordinator named at the last join, so a coordinator that moved without a rebalance refused every commit. A mutation run (the coordinator looked up once and kept) confirmed it: after a kill one run did not commit again for more than 90 s. | The producer finds the group coordinator again after any refusal or lost connection; the 3-node CI profile requires every kill to be followed by a commit within 30 s. |
 | 2026-11-25 | A red CI run (a read_committed reader read 97 of 198 records after the group caught up) led to the readers. Both Node clients' read_committed filters let records of aborted transactions through when transactions of several producers interleave: 1 of 5 with KafkaJS 2.2.4, 3 of 5 with @platformatic/kafka 2.12.1. That blinds the checker, and a processor reading a transactional topic (a chained pipeline) would process aborted records. The reader also stopped at the last stable offset, short of a committed transaction whose markers were not yet written. | \`packages/read-committed\` applies Kafka's rule (as the Java consumer does) in both adapters and in testkit's readers, which now read to the log end; \`engine.test.ts\` ("an input written in transactions") and \`transactions.test.ts\` fail without it. The full platformatic run above is the first with it. |
 
 ## Profiles
@@ -114,6 +121,7 @@ ${table}
 |---|---|---|
 | CI | \`pnpm chaos --records 50000 --kills 20 --zombies 3 --broker-kills 2\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
 | CI, platformatic | the same with \`--client platformatic\` | every \`pnpm test\` on Node ≥ 22.22 (CI runs Node 24) |
-| full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --restarts 5 [--client platformatic] --write-docs docs/reliability.md\` | run by hand; its result replaces its client's column above (kept in \`docs/reliability-runs.json\`) |
+| CI, 3 nodes | \`pnpm chaos --records 30000 --kills 6 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
+| full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --restarts 5 [--client platformatic] [--nodes 3] --write-docs docs/reliability.md\` | run by hand; its result replaces its column above (kept in \`docs/reliability-runs.json\`) |
 `;
 }

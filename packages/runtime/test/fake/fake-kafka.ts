@@ -1,4 +1,4 @@
-import { type EncodedRecord, type RawRecord, recordBatchBytes } from '@exactly/core';
+import { DEFAULT_MAX_MESSAGE_BYTES, type EncodedRecord, type RawRecord, recordBatchBytes } from '@exactly/core';
 import type {
   AdminPort,
   BatchControl,
@@ -77,9 +77,6 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
   refused: 'MESSAGE_TOO_LARGE',
   fatal: 'TOPIC_AUTHORIZATION_FAILED',
 };
-
-/** Kafka's default max.message.bytes. */
-const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 /**
  * An in-memory Kafka behind the engine's client port: topics with read_committed visibility, a consumer group
