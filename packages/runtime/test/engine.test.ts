@@ -1,6 +1,7 @@
-import { Headers } from '@exactly/core';
+import { defineProcessor, Headers, json, string, topic } from '@exactly/core';
 import { MissingTopicsError, ProcessorStoppedError, run } from '@exactly/runtime';
 import {
+  createTopics,
   generateRecords,
   readTopic,
   testClient,
@@ -118,6 +119,65 @@ describe.each(CLIENTS)('runtime on a real broker with %s (checked with a read_co
     const [committed] = await admin.fetchOffsets({ groupId: topics.id, topics: [topics.input] });
     await admin.disconnect();
     expect(committed?.partitions[0]?.offset).toBe('60');
+  });
+
+  /** A processor whose output for input `id` is keyed `key(id)` and padded with `padBytes(id)` characters. */
+  const padded = (
+    topics: { id: string; input: string; left: string },
+    shape: { padBytes?: (id: number) => number; key?: (id: number) => string | null },
+  ) =>
+    defineProcessor({
+      id: topics.id,
+      input: topic(topics.input, { key: string(), value: json<{ id: number }>() }),
+      outputs: { left: topic(topics.left, { key: string(), value: json<{ id: number; pad: string }>() }) },
+      handle: ({ key, value }) => ({
+        left: [
+          {
+            key: shape.key ? shape.key(value.id) : key,
+            value: { id: value.id, pad: 'x'.repeat(shape.padBytes?.(value.id) ?? 0) },
+          },
+        ],
+      }),
+    });
+
+  it("an output larger than its topic's max.message.bytes: its input is dead-lettered with the sizes; the rest go on", async () => {
+    const topics = await freshTopics(brokers, 'too-large', 2);
+    await generateRecords({ brokers, topic: topics.input, count: 40 });
+    const processor = padded(topics, { padBytes: (id) => (id === 5 ? 2 * 1024 * 1024 : 10) });
+    const app = await run(processor, quiet);
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    expect(ids(await readTopic(brokers, topics.left))).toEqual(range(40).filter((id) => id !== 5));
+    const dead = await readTopic(brokers, topics.dlq);
+    expect(dead.map((r) => r.key?.toString())).toEqual(['key-5']);
+    expect(dead[0]?.headers[Headers.errorKind]).toBe('encode');
+    expect(dead[0]?.headers[Headers.errorMessage]).toMatch(
+      new RegExp(`left\\[0\\] for topic ${topics.left} is 2097\\d{3} bytes; the topic accepts at most 1048588`),
+    );
+    expect((await app.metrics()).transactionsAborted).toBe(0); // caught before sending
+  });
+
+  it('a record the broker refuses anyway (no key on a compacted topic) is found and dead-lettered; the rest go on', async () => {
+    const topics = await freshTopics(brokers, 'refused', 1);
+    const compacted = `${topics.id}.compacted`;
+    await createTopics(brokers, [{ name: compacted, config: { 'cleanup.policy': 'compact' } }]);
+    await generateRecords({ brokers, topic: topics.input, count: 30 });
+    const processor = padded({ ...topics, left: compacted }, { key: (id) => (id === 7 ? null : `key-${id}`) });
+    const app = await run(processor, quiet);
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    expect(ids(await readTopic(brokers, compacted))).toEqual(range(30).filter((id) => id !== 7));
+    const dead = await readTopic(brokers, topics.dlq);
+    expect(dead.map((r) => r.key?.toString())).toEqual(['key-7']);
+    expect(dead[0]?.headers[Headers.errorMessage]).toMatch(
+      new RegExp(`${compacted} refused an output: INVALID_RECORD`),
+    );
   });
 
   it('refuses to start when topics are missing, naming them, unless asked to create them', async () => {

@@ -102,3 +102,45 @@ describe.each(CLIENTS)('the %s adapter reads committed offsets with require_stab
     }
   });
 });
+
+// The broker aborts a transaction that outlives its timeout and bumps the producer's epoch, so the client then
+// reads exactly as if another producer had fenced it. The transaction owner tells the two apart by the
+// transaction's age (recovery.test.ts); this keeps the premise true for both clients on a real broker.
+describe.each(CLIENTS)('the %s adapter, when a transaction outlives its timeout (real broker)', (client) => {
+  it('its next call fails as fenced (INVALID_PRODUCER_EPOCH or PRODUCER_FENCED), and nothing of it is visible', async () => {
+    const topic = uniqueTopic('timed-out');
+    await createTopics(brokers, [topic]);
+    const adapter = await createAdapter(
+      client,
+      { brokers: [brokers], clientId: 'timeout-test' },
+      createLogger('silent', {}),
+    );
+    const producer = adapter.producer({
+      transactionalId: `${topic}.tx`,
+      transactionTimeoutMs: 1000,
+      maxRequestBytes: 900 * 1024,
+    });
+    const record = { topic, key: null, value: Buffer.from('late'), headers: {} };
+    try {
+      await producer.init();
+      const transaction = await producer.begin();
+      await transaction.send([record]);
+      let refusal: unknown;
+      // The broker looks for timed-out transactions every few seconds (5 s on the local broker).
+      await waitUntil(async () => {
+        refusal = await transaction.send([record]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        return refusal !== undefined;
+      }, 'the broker to abort the transaction');
+      expect(refusal).toBeInstanceOf(ClientError);
+      expect((refusal as ClientError).kind).toBe('fenced');
+      expect(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']).toContain((refusal as ClientError).code);
+      await expect(transaction.commit()).rejects.toMatchObject({ kind: 'fenced' });
+    } finally {
+      await producer.close();
+    }
+    expect(await readTopic(brokers, topic)).toEqual([]);
+  });
+});

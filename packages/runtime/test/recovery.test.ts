@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { defineProcessor, Headers, json, string, topic } from '@exactly/core';
+import { defineProcessor, Headers, json, type Processor, string, topic } from '@exactly/core';
 import { describe, expect, it } from 'vitest';
 import { ProcessorStoppedError } from '../src/errors.js';
 import { FakeKafka } from './fake/fake-kafka.js';
@@ -14,16 +14,40 @@ const MODES: readonly Fencing[] = ['partition', 'instance'];
 /** Runs the fan-out processor on `kafka` until every input is committed, then stops it. */
 async function drain(kafka: FakeKafka, fencing: Fencing, count: number, partitions = 1, options = {}) {
   const topics = fanOutOnFake(kafka, count, partitions);
-  const app = await runOnFake(kafka, fencing, fanOut(topics), options);
+  const input = { group: topics.id, topic: topics.input, count, partitions };
+  const app = await runUntilCommitted(kafka, fencing, fanOut(topics), input, options);
+  return { topics, app };
+}
+
+/** Runs `processor` until `count` inputs of `input` are committed (over its partitions), then stops it. */
+async function runUntilCommitted(
+  kafka: FakeKafka,
+  fencing: Fencing,
+  processor: Processor,
+  input: { group: string; topic: string; count: number; partitions?: number },
+  options = {},
+) {
+  const app = await runOnFake(kafka, fencing, processor, options);
   try {
     await until(
-      () => committedTotal(kafka, topics.id, topics.input, partitions) === count,
-      `${count} inputs committed`,
+      () => committedTotal(kafka, input.group, input.topic, input.partitions ?? 1) === input.count,
+      `${input.count} inputs committed`,
+      15_000,
     );
   } finally {
     await app.stop();
   }
-  return { topics, app };
+  return app;
+}
+
+/** Another producer takes the transactional.id once, between a transaction's outputs and its offsets. */
+function fenceOnceBeforeOffsets(kafka: FakeKafka): void {
+  let fenced = false;
+  kafka.before('sendOffsets', ({ transactionalId }) => {
+    if (fenced || !transactionalId) return;
+    fenced = true;
+    kafka.fence(transactionalId);
+  });
 }
 
 function committedTotal(kafka: FakeKafka, group: string, input: string, partitions: number): number {
@@ -118,12 +142,11 @@ describe.each(MODES)('the transaction owner, %s fencing (fake Kafka, no broker)'
     const kafka = new FakeKafka();
     const topics = fanOutOnFake(kafka, 40);
     kafka.failNext('commit', 'abortable', { code: 'INVALID_TXN_STATE' });
-    const app = await runOnFake(kafka, fencing, fanOut(topics, { throwOn: new Set([3]) }));
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 40n, 'all committed');
-    } finally {
-      await app.stop();
-    }
+    await runUntilCommitted(kafka, fencing, fanOut(topics, { throwOn: new Set([3]) }), {
+      group: topics.id,
+      topic: topics.input,
+      count: 40,
+    });
     const dead = kafka.read(topics.dlq);
     expect(dead.map((r) => r.key?.toString())).toEqual(['key-3']);
     expect(dead[0]?.headers[Headers.errorKind]).toBe('handler');
@@ -138,12 +161,13 @@ describe.each(MODES)('the transaction owner, %s fencing (fake Kafka, no broker)'
     kafka.before('send', async () => {
       if (slow-- > 0) await delay(80);
     });
-    const app = await runOnFake(kafka, fencing, fanOut(topics), { transactionTimeoutMs: 50 });
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 60n, 'all committed');
-    } finally {
-      await app.stop();
-    }
+    const app = await runUntilCommitted(
+      kafka,
+      fencing,
+      fanOut(topics),
+      { group: topics.id, topic: topics.input, count: 60 },
+      { transactionTimeoutMs: 50 },
+    );
     await expect(app.done).resolves.toBeUndefined(); // not stopped as "fenced three times"
     expect(kafka.inits()).toBeGreaterThanOrEqual(4);
     expect(ids(kafka.read(topics.left))).toEqual(range(60));
@@ -156,18 +180,8 @@ describe('partition fencing only (fake Kafka)', () => {
   it('fenced mid-transaction: the zombie commits nothing, gives the partition up, and it is opened again later', async () => {
     const kafka = new FakeKafka();
     const topics = fanOutOnFake(kafka, 30);
-    let fenced = false;
-    kafka.before('sendOffsets', ({ transactionalId }) => {
-      if (fenced || !transactionalId) return;
-      fenced = true;
-      kafka.fence(transactionalId); // a new owner's InitProducerId, between the outputs and the offsets
-    });
-    const app = await runOnFake(kafka, 'partition', fanOut(topics));
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 30n, 'all committed', 15_000);
-    } finally {
-      await app.stop();
-    }
+    fenceOnceBeforeOffsets(kafka); // a new owner's InitProducerId, between the outputs and the offsets
+    await runUntilCommitted(kafka, 'partition', fanOut(topics), { group: topics.id, topic: topics.input, count: 30 });
     expect(ids(kafka.aborted(topics.left)).length).toBeGreaterThan(0); // the zombie's outputs: never visible
     expect(ids(kafka.read(topics.left))).toEqual(range(30));
     expect(kafka.inits()).toBe(2);
@@ -178,18 +192,12 @@ describe('instance fencing only (fake Kafka)', () => {
   it('fenced once (say a restart elsewhere under this id): re-opens and goes on', async () => {
     const kafka = new FakeKafka();
     const topics = fanOutOnFake(kafka, 30);
-    let fenced = false;
-    kafka.before('sendOffsets', ({ transactionalId }) => {
-      if (fenced || !transactionalId) return;
-      fenced = true;
-      kafka.fence(transactionalId);
+    fenceOnceBeforeOffsets(kafka);
+    const app = await runUntilCommitted(kafka, 'instance', fanOut(topics), {
+      group: topics.id,
+      topic: topics.input,
+      count: 30,
     });
-    const { app } = await (async () => {
-      const app = await runOnFake(kafka, 'instance', fanOut(topics));
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 30n, 'all committed');
-      await app.stop();
-      return { app };
-    })();
     await expect(app.done).resolves.toBeUndefined();
     expect(ids(kafka.read(topics.left))).toEqual(range(30));
   });
@@ -214,12 +222,11 @@ describe('instance fencing only (fake Kafka)', () => {
       moved = true;
       kafka.rebalance();
     });
-    const app = await runOnFake(kafka, 'instance', fanOut(topics));
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 40n, 'all committed');
-    } finally {
-      await app.stop();
-    }
+    await runUntilCommitted(kafka, 'instance', fanOut(topics), {
+      group: topics.id,
+      topic: topics.input,
+      count: 40,
+    });
     expect(kafka.count('abort')).toBe(1);
     expect(kafka.inits()).toBe(1); // membership loss needs no new producer
     expect(ids(kafka.read(topics.left))).toEqual(range(40));
@@ -272,12 +279,11 @@ describe.each(MODES)('outputs the broker would refuse, %s fencing (fake Kafka)',
 
   it("an output over its topic's max.message.bytes: its input is dead-lettered with the sizes, the rest go on", async () => {
     const { kafka, topics, processor } = padded(1000);
-    const app = await runOnFake(kafka, fencing, processor);
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 20n, 'all committed');
-    } finally {
-      await app.stop();
-    }
+    await runUntilCommitted(kafka, fencing, processor, {
+      group: topics.id,
+      topic: topics.input,
+      count: 20,
+    });
     expect(ids(kafka.read(topics.out))).toEqual(range(20).filter((id) => id !== 7));
     const [dead, ...more] = kafka.read(topics.dlq);
     expect(more).toEqual([]);
@@ -292,12 +298,11 @@ describe.each(MODES)('outputs the broker would refuse, %s fencing (fake Kafka)',
   it('a record the broker refuses anyway (a rule the engine cannot check) is found and dead-lettered', async () => {
     const { kafka, topics, processor } = padded(1_000_000);
     kafka.refuseOn(topics.out, (record) => (record.value?.length ?? 0) > 1000);
-    const app = await runOnFake(kafka, fencing, processor);
-    try {
-      await until(() => kafka.committedOffset(topics.id, topics.input, 0) === 20n, 'all committed');
-    } finally {
-      await app.stop();
-    }
+    await runUntilCommitted(kafka, fencing, processor, {
+      group: topics.id,
+      topic: topics.input,
+      count: 20,
+    });
     expect(ids(kafka.read(topics.out))).toEqual(range(20).filter((id) => id !== 7));
     const dead = kafka.read(topics.dlq);
     expect(dead.map((r) => r.key?.toString())).toEqual(['key-7']);
