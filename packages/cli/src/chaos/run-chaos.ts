@@ -108,12 +108,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       'broker-kill': options.brokerKills,
       restart: options.restarts,
     });
-    // Feed over about as long as the events take, so every event meets records in flight.
-    const expectedMs =
-      plan.reduce((ms, step) => ms + step.pauseMs, 0) +
-      options.zombies * (sessionTimeoutMs + 2000) +
-      options.brokerKills * (nodes > 1 ? 8000 : 4000);
-    const feeding = feed(kafka.brokers, topics.input, options.records, expectedMs, (n) => (fed = n));
+    // Feed in step with the events, so that every event meets records in flight: before event k (of n), up to
+    // (k + 1) / (n + 1) of the records; the rest once the events are over.
+    let eventsDone = 0;
+    const share = () => (eventsDone + 1) / (plan.length + 1);
+    const feeding = feed(kafka.brokers, topics.input, options.records, share, (n) => (fed = n));
     const progress = setInterval(() => {
       void groupLag(kafka.brokers, name, topics.input).then(
         (lag) =>
@@ -157,6 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             break;
         }
         done[event] += 1;
+        eventsDone += 1;
       }
       await feeding;
       log(`all ${done.kill + done.zombie + done['broker-kill'] + done.restart} events done; draining`);
@@ -223,12 +223,12 @@ async function lostInputs(brokers: string, topic: string, fed: number): Promise<
   return lost;
 }
 
-/** Writes `count` records `{ id }` over about `durationMs`, riding out broker restarts. */
+/** Writes `count` records `{ id }`, at most `share()` of them at any moment, riding out broker restarts. */
 async function feed(
   brokers: string,
   topic: string,
   count: number,
-  durationMs: number,
+  share: () => number,
   progress: (fed: number) => void,
 ): Promise<void> {
   // KafkaJS loaded by @exactly/read-committed, whose send no longer drops a partition whose leader moved mid-send
@@ -236,10 +236,9 @@ async function feed(
   const producer = testClient(brokers, 'exactly-chaos-feeder').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const chunk = 500;
-  // Aim at 60% of the events' time: sends stall while the broker is down, and the feed should not trail them.
-  const pauseMs = Math.max(0, (0.6 * durationMs) / Math.ceil(count / chunk) - 5);
   try {
     for (let first = 0; first < count; first += chunk) {
+      while (first >= share() * count) await delay(20);
       const messages = [];
       for (let id = first; id < Math.min(first + chunk, count); id++)
         messages.push({ key: `key-${id}`, value: JSON.stringify({ id }) });
@@ -252,7 +251,6 @@ async function feed(
         }
       }
       progress(Math.min(first + chunk, count));
-      await delay(pauseMs);
     }
   } finally {
     await producer.disconnect().catch(() => {});
