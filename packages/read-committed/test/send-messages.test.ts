@@ -94,8 +94,55 @@ function movingLeaderCluster() {
   return { received, cluster, eosManager };
 }
 
-async function sendWith(factory: typeof createSendMessages) {
-  const { received, cluster, eosManager } = movingLeaderCluster();
+/**
+ * Brokers 1 and 2 each lead one partition for good; broker 1's first answer is a connection error, at once, and
+ * broker 2 answers slowly. A retry that does not wait for broker 2 sends its partition again, under the next
+ * sequence numbers, and the broker keeps both copies.
+ */
+function fastFailureSlowAnswer() {
+  const world = movingLeaderCluster();
+  const broker1 = world.cluster.findBroker({ nodeId: '1' });
+  let failed = false;
+  return {
+    ...world,
+    cluster: {
+      ...world.cluster,
+      findLeaderForPartitions: (_topic: string, partitions: number[]) => {
+        const leaders: Record<string, number[]> = {};
+        for (const p of partitions) {
+          const leader = Number(p) === 0 ? '1' : '2';
+          leaders[leader] = [...(leaders[leader] ?? []), p];
+        }
+        return leaders;
+      },
+      findBroker: async ({ nodeId }: { nodeId: string }) => {
+        const broker = await world.cluster.findBroker({ nodeId });
+        if (String(nodeId) === '2') {
+          return {
+            ...broker,
+            produce: async (request: Parameters<typeof broker.produce>[0]) => {
+              await new Promise((resolve) => setTimeout(resolve, 30));
+              return broker.produce(request);
+            },
+          };
+        }
+        return {
+          ...(await broker1),
+          produce: async (request: Parameters<typeof broker.produce>[0]) => {
+            if (!failed) {
+              failed = true;
+              throw new KafkaJSConnectionError('Connection error: ECONNREFUSED');
+            }
+            return broker.produce(request);
+          },
+        };
+      },
+    },
+  };
+}
+
+async function sendWith(factory: typeof createSendMessages, world = movingLeaderCluster) {
+  const { received, cluster, eosManager } = world();
   const send = factory({
     logger: { debug: () => {}, error: () => {} },
     cluster,
@@ -122,5 +169,9 @@ describe("KafkaJS's producer send when a partition's leader dies mid-send", () =
 
   it('the corrected send writes every record, the moved partition to its new leader', async () => {
     expect(await sendWith(createSendMessages)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("a retry waits for every answer of the attempt before it: a slow broker's partition is not sent twice", async () => {
+    expect(await sendWith(createSendMessages, fastFailureSlowAnswer)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -41,7 +41,7 @@ export async function killBroker(plan: BrokerKillPlan): Promise<BrokerKill> {
   const { cluster, random } = plan;
   const brokers = cluster.brokers;
   const { nodeId, role } = await chooseVictim(plan);
-  const before = await groupProgress(brokers, plan.group, plan.input).catch(() => undefined);
+  const before = await progressBefore(brokers, plan.group, plan.input);
   const killedAt = Date.now();
   await cluster.node(nodeId).kill();
   const recovery = watchRecovery(brokers, plan.group, plan.input, before?.committed, killedAt);
@@ -75,6 +75,17 @@ async function chooseVictim(plan: BrokerKillPlan): Promise<{ nodeId: number; rol
     return anyNode;
   }
   return { nodeId, role: turn === 0 ? 'group coordinator' : 'transaction coordinator' };
+}
+
+/** The group's progress now, asked again for up to 30 s: without it, recovery can only be seen as lag 0. */
+async function progressBefore(brokers: string, group: string, input: string) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const progress = await groupProgress(brokers, group, input).catch(() => undefined);
+    if (progress) return progress;
+    await delay(250);
+  }
+  return undefined;
 }
 
 /** Seconds from `since` until the group's committed total passes `before`, or its lag is 0. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { ClientName } from '../options.js';
-import type { ClientAdapter } from '../port/client.js';
+import type { AdapterLog, ClientAdapter } from '../port/client.js';
 
 /** Loads the chosen client's adapter; each library is imported only when chosen (platformatic needs Node 22.22+). */
 export async function createAdapter(
@@ -8,10 +8,11 @@ export async function createAdapter(
   connection: { readonly brokers: readonly string[]; readonly clientId: string },
   log: Logger,
 ): Promise<ClientAdapter> {
+  const adapterLog: AdapterLog = (level, message, extra) => log[level](extra, message);
   if (client === 'platformatic') {
     const { platformaticAdapter } = await import('./platformatic/index.js');
-    return platformaticAdapter(connection);
+    return platformaticAdapter({ ...connection, log: adapterLog });
   }
   const { kafkaJsAdapter } = await import('./kafkajs/index.js');
-  return kafkaJsAdapter({ ...connection, log: (level, message, extra) => log[level](extra, message) });
+  return kafkaJsAdapter({ ...connection, log: adapterLog });
 }

@@ -19,6 +19,13 @@ export interface ClientAdapter {
   admin(): AdminPort;
 }
 
+/** Where an adapter says what its client library does on its own (retries, reconnects): the engine's log. */
+export type AdapterLog = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  message: string,
+  extra: Record<string, unknown>,
+) => void;
+
 export interface TopicPartition {
   readonly topic: string;
   readonly partition: number;

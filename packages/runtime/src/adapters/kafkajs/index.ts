@@ -1,10 +1,10 @@
 import { kafkajs } from '@exactly/read-committed';
 import type { LogEntry } from 'kafkajs';
 import { BACKOFF } from '../../backoff.js';
-import type { ClientAdapter } from '../../port/client.js';
+import type { AdapterLog, ClientAdapter } from '../../port/client.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
-import { type AdapterLogLevel, reweigh } from './logs.js';
+import { reweigh } from './logs.js';
 import { kafkaJsProducer } from './producer.js';
 import { quietKafkaJsWarnings } from './warnings.js';
 
@@ -15,7 +15,7 @@ export interface KafkaJsAdapterOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** Receives KafkaJS's own log lines (warnings and errors only). */
-  readonly log?: (level: AdapterLogLevel, message: string, extra: Record<string, unknown>) => void;
+  readonly log?: AdapterLog;
 }
 
 /** The KafkaJS adapter: KIP-447 is not available, so the engine runs one producer per input partition. */

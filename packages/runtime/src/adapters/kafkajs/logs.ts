@@ -1,4 +1,6 @@
-export type AdapterLogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { AdapterLog } from '../../port/client.js';
+
+export type AdapterLogLevel = Parameters<AdapterLog>[0];
 
 /**
  * KafkaJS's log lines, reweighed for a transactional engine. Returns undefined to drop a line.

@@ -1,10 +1,12 @@
 import { compatibilityPartitioner, type MessageToProduce, type RetryDelayGetter } from '@platformatic/kafka';
 import { backoffMs } from '../../backoff.js';
+import type { AdapterLog } from '../../port/client.js';
 
-/** Where the adapter's clients connect, and how they name themselves. */
+/** Where the adapter's clients connect, how they name themselves, and where the adapter logs its retries. */
 export interface PlatformaticConnection {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  readonly log?: AdapterLog;
 }
 
 /**

@@ -65,7 +65,7 @@ class PollingConsumer implements ConsumerPort {
   private joined: { membership: GroupMembership; partitions: number[] } | undefined;
 
   constructor(
-    connection: PlatformaticConnection,
+    private readonly connection: PlatformaticConnection,
     private readonly options: ConsumerOptions,
   ) {
     this.consumer = new Consumer({
@@ -124,7 +124,7 @@ class PollingConsumer implements ConsumerPort {
     );
     this.membership = membership;
     membership.once('close', () => {
-      if (!this.stopping) void this.retry(() => this.subscribe());
+      if (!this.stopping) void this.retry('joining the group', () => this.subscribe());
     });
     membership.on('error', () => {}); // its fate is handled by 'close'
   }
@@ -189,7 +189,7 @@ class PollingConsumer implements ConsumerPort {
     if (rebalanced)
       this.handlers?.onAssignment(partitions.map((partition) => ({ topic: this.options.topic, partition })));
     if (partitions.length === 0) return;
-    await this.retry(async () => {
+    await this.retry('reading the stable offsets and opening a stream', async () => {
       if (generation !== this.generation || this.stopping) return;
       const offsets = await this.stableOffsets(partitions);
       if (generation !== this.generation || this.stopping) return;
@@ -237,7 +237,13 @@ class PollingConsumer implements ConsumerPort {
       if (generation !== this.generation || this.stopping) return;
       const classified = classifyPlatformaticError(error);
       if (classified.kind === 'fatal') this.handlers?.onCrash(classified);
-      else void this.retry(() => this.reopen(false));
+      else {
+        this.connection.log?.('warn', 'the fetch stream failed; reopening it', {
+          code: classified.code,
+          error: classified.message,
+        });
+        void this.retry('reopening the stream', () => this.reopen(false));
+      }
     });
   }
 
@@ -262,14 +268,21 @@ class PollingConsumer implements ConsumerPort {
   }
 
   /** Runs a step until it succeeds, a fatal error stops the consumer, or the consumer stops. */
-  private async retry(step: () => Promise<void>): Promise<void> {
+  private async retry(what: string, step: () => Promise<void>): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
         return await step();
       } catch (error) {
         const classified = classifyPlatformaticError(error);
         if (classified.kind === 'fatal') return this.handlers?.onCrash(classified);
-        await delay(backoffMs(attempt));
+        const waitMs = backoffMs(attempt);
+        this.connection.log?.(attempt > 1 ? 'warn' : 'info', `the consumer failed ${what}; retrying`, {
+          code: classified.code,
+          error: classified.message,
+          attempt,
+          backoffMs: waitMs,
+        });
+        await delay(waitMs);
       }
     }
   }
@@ -278,6 +291,11 @@ class PollingConsumer implements ConsumerPort {
     if (this.stopping) return;
     const classified = classifyPlatformaticError(error);
     if (classified.kind === 'fatal') this.handlers?.onCrash(classified);
+    else
+      this.connection.log?.('warn', 'the consumer reported an error', {
+        code: classified.code,
+        error: classified.message,
+      });
   }
 }
 
