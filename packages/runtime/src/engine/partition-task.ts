@@ -41,7 +41,20 @@ export class PartitionTask {
     this.stale = true;
   }
 
-  async handle(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
+  /** The batch being handled: batches of one partition are handled one at a time, in the order they come. */
+  private inHand: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Handles a batch once the one before it is done. KafkaJS hands a partition's batches over one by one, except
+   * across a consumer restart (after a broker failure), when a new batch can arrive while the old one commits.
+   */
+  handle(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
+    const result = this.inHand.then(() => this.handleNow(batch, control));
+    this.inHand = result.catch(() => {});
+    return result;
+  }
+
+  private async handleNow(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
     try {
       if (!this.opened || !this.owner.isOpen) await this.open();
       else if (this.stale) await this.revalidate();
