@@ -26,7 +26,7 @@ export class InstanceTask {
   /** InitProducerId: fences an earlier incarnation of this instance and settles its open transaction. */
   async open(): Promise<void> {
     await this.owner.open();
-    this.ctx.log.info({ transactionalId: this.transactionalId }, 'instance producer ready');
+    this.ctx.log.info({ transactionalId: this.transactionalId, ...this.owner.identity() }, 'instance producer ready');
   }
 
   async handle(batches: readonly ConsumedBatch[], control: PollControl): Promise<void> {

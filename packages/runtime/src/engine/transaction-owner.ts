@@ -86,6 +86,11 @@ export class TransactionOwner {
     return this.producer !== undefined;
   }
 
+  /** The open producer's id and epoch, where the client tells them (for logs). */
+  identity(): { readonly producerId: string; readonly epoch: number } | undefined {
+    return this.producer?.identity();
+  }
+
   /**
    * Most input records per transaction: maxBatchRecords, halved while transactions take more than a quarter
    * of their timeout (a slow broker, large outputs), doubled back while they are quick.

@@ -125,6 +125,8 @@ export interface ProducerOptions {
 /** One transactional producer. init() fences every earlier producer with the same transactional.id. */
 export interface TransactionalProducerPort {
   init(): Promise<void>;
+  /** The producer id and epoch init() got, where the client tells them: for logs, to tell writers apart. */
+  identity(): { readonly producerId: string; readonly epoch: number } | undefined;
   begin(): Promise<TransactionPort>;
   close(): Promise<void>;
 }

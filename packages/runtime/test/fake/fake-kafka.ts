@@ -489,6 +489,10 @@ class FakeProducer implements TransactionalProducerPort {
     };
   }
 
+  identity() {
+    return { producerId: this.options.transactionalId, epoch: this.epoch };
+  }
+
   async close(): Promise<void> {}
 }
 

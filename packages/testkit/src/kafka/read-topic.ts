@@ -11,6 +11,8 @@ export interface ReadRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: Readonly<Record<string, string>>;
+  /** The producer id that wrote it (-1 for a producer without one): which writer, when two wrote the same. */
+  readonly producerId: string;
 }
 
 export interface ReadTopicOptions {
@@ -52,6 +54,8 @@ async function readOnce(
         key: message.key,
         value: message.value,
         headers: textHeaders(message),
+        // KafkaJS keeps the record batch's producer on each message, untyped.
+        producerId: (message as { batchContext?: { producerId?: string } }).batchContext?.producerId ?? '-1',
       });
     }
   });

@@ -189,6 +189,7 @@ function checkOutput(
   }
   let missing = 0;
   let duplicated = 0;
+  const traced = new Set<string>();
   for (const id of inputIds) {
     const count = counts.get(id) ?? 0;
     const expected = expectedFor(id);
@@ -197,8 +198,15 @@ function checkOutput(
       note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
     } else if (count > expected) {
       duplicated += 1;
+      if (traced.size < 3) traced.add(id);
       note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
     }
+  }
+  // Where each copy of the first duplicates stands, and which producer wrote it: the trail to the writers.
+  for (const record of records) {
+    const id = `${record.headers[SOURCE_PARTITION]}:${record.headers[SOURCE_OFFSET]}`;
+    if (traced.has(id))
+      examples.push(`${topic}: input ${id} at ${record.partition}@${record.offset} by producer ${record.producerId}`);
   }
   return { topic, records: records.length, missing, duplicated, orphans, orderViolations, examples };
 }

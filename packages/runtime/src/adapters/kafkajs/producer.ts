@@ -39,6 +39,7 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
       const transaction = await guard(() => producer.transaction());
       return kafkaJsTransaction(transaction, options.maxRequestBytes);
     },
+    identity: () => undefined, // KafkaJS keeps them to itself
     close: () => producer.disconnect().catch(() => {}),
   };
 }

@@ -108,6 +108,17 @@ class PollingConsumer implements ConsumerPort {
       void this.reopen(true);
     });
     this.consumer.on('error', (error: unknown) => this.onClientError(error));
+    // What the client does about the group on its own, for the logs: it is where a stall would show.
+    const log = this.connection.log;
+    this.consumer.on('consumer:group:rebalance', () => log?.('info', 'the group is rebalancing', {}));
+    this.consumer.on('consumer:rejoin', () => log?.('info', 'the consumer rejoined its group', {}));
+    this.consumer.on('consumer:heartbeat:error', (payload: { error?: unknown }) => {
+      const classified = classifyPlatformaticError(payload?.error);
+      log?.('info', 'a heartbeat failed', { code: classified.code, error: classified.message });
+    });
+    this.consumer.on('consumer:heartbeat:stalled', (payload: { stalledFor?: number }) =>
+      log?.('warn', 'no heartbeat has succeeded for a while', { stalledForMs: payload?.stalledFor }),
+    );
     await this.subscribe(); // joins the group: the join event opens the first data stream
     this.loop = this.run();
   }

@@ -55,6 +55,10 @@ export function platformaticProducer(
       const transaction = await guard(() => producer.beginTransaction(fresh));
       return platformaticTransaction(producer, transaction, options, coordinators);
     },
+    identity: () =>
+      producer.producerId === undefined || producer.producerEpoch === undefined
+        ? undefined
+        : { producerId: producer.producerId.toString(), epoch: producer.producerEpoch },
     close: () => producer.close(true).catch(() => {}),
   };
 }
