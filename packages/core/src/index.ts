@@ -9,12 +9,15 @@ export {
   RecordError,
 } from './errors.js';
 export { Headers } from './headers.js';
+export type { BoundStore } from './partition-stores.js';
+export { PartitionStores } from './partition-stores.js';
 export type { PipelineOptions, RecordOutcome } from './pipeline.js';
 export { RecordPipeline } from './pipeline.js';
 export type {
   Handler,
   HandlerOutputs,
   HandlerResult,
+  NoStores,
   OnError,
   Processor,
   ProcessorDefinition,
@@ -33,5 +36,17 @@ export { bytes } from './serdes/bytes.js';
 export type { JsonOptions } from './serdes/json.js';
 export { json } from './serdes/json.js';
 export { string } from './serdes/string.js';
+export type {
+  AnyStore,
+  HandlerContext,
+  KeyValueStore,
+  Store,
+  StoreKeyOf,
+  StoreMap,
+  StoreSerdes,
+  StoresOf,
+  StoreValueOf,
+} from './store.js';
+export { changelogTopic, store } from './store.js';
 export type { AnyTopic, KeyOf, Topic, TopicSerdes, ValueOf } from './topic.js';
 export { topic } from './topic.js';

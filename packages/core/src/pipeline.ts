@@ -1,10 +1,12 @@
 import { DecodeError, EncodeError, HandlerError, messageOf, type RecordError, type RecordLocation } from './errors.js';
 import { Headers, sourceHeaders } from './headers.js';
+import { type BoundStore, PartitionStores } from './partition-stores.js';
 import type { Processor } from './processor.js';
 import { recordBatchBytes } from './record-size.js';
 import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
 import type { SchemaRegistryClient } from './registry.js';
 import { type BoundSerde, bindSerde } from './serde.js';
+import { changelogTopic, type StoreMap } from './store.js';
 import type { AnyTopic } from './topic.js';
 
 export interface PipelineOptions {
@@ -42,6 +44,7 @@ export class RecordPipeline {
     private readonly outputs: ReadonlyMap<string, BoundTopic>,
     private readonly provenance: boolean,
     private readonly maxRecordBytes: Readonly<Record<string, number>>,
+    private readonly stores: readonly BoundStore[],
   ) {}
 
   /** Binds every serde (Avro registers its schemas here, once). */
@@ -53,18 +56,39 @@ export class RecordPipeline {
     });
     const outputs = new Map<string, BoundTopic>();
     for (const [name, topic] of Object.entries(processor.outputs)) outputs.set(name, await bind(topic));
+    const stores: BoundStore[] = [];
+    for (const [name, declared] of Object.entries((processor.stores ?? {}) as StoreMap)) {
+      const changelog = changelogTopic(processor.id, name);
+      stores.push({
+        name,
+        changelog,
+        key: await bindSerde(declared.key, { topic: changelog, role: 'key', registry: options.registry }),
+        value: await bindSerde(declared.value, { topic: changelog, role: 'value', registry: options.registry }),
+      });
+    }
     return new RecordPipeline(
       processor,
       await bind(processor.input),
       outputs,
       options.provenance ?? false,
       options.maxRecordBytes ?? {},
+      stores,
     );
   }
 
   /** The same pipeline (serdes already bound), checking output sizes against these limits. */
   withMaxRecordBytes(limits: Readonly<Record<string, number>>): RecordPipeline {
-    return new RecordPipeline(this.processor, this.input, this.outputs, this.provenance, limits);
+    return new RecordPipeline(this.processor, this.input, this.outputs, this.provenance, limits, this.stores);
+  }
+
+  /** Empty stores for input partition `partition` (its state is restored or seeded into them). */
+  createStores(partition: number): PartitionStores {
+    return new PartitionStores(this.stores, partition);
+  }
+
+  /** The processor's changelog topics, one per store. */
+  get changelogTopics(): string[] {
+    return this.stores.map((s) => s.changelog);
   }
 
   /** Every topic this pipeline may write to, dead-letter topic included. */
@@ -72,7 +96,22 @@ export class RecordPipeline {
     return [...[...this.outputs.values()].map((t) => t.name), this.processor.deadLetter];
   }
 
-  async process(raw: RawRecord): Promise<RecordOutcome> {
+  /**
+   * One record through decode, handle, encode. `stores` are its input partition's stores (required when the
+   * processor has any): the record's changes to them are kept when it succeeds, undone when it becomes a dead
+   * letter.
+   */
+  async process(raw: RawRecord, stores?: PartitionStores): Promise<RecordOutcome> {
+    if (this.stores.length > 0 && !stores) {
+      throw new Error(`processor '${this.processor.id}' has stores: process() needs the partition's stores`);
+    }
+    const outcome = await this.run(raw, stores);
+    if (outcome.ok) stores?.keepRecord();
+    else stores?.dropRecord();
+    return outcome;
+  }
+
+  private async run(raw: RawRecord, stores: PartitionStores | undefined): Promise<RecordOutcome> {
     const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
     let key: unknown;
     let value: unknown;
@@ -89,7 +128,7 @@ export class RecordPipeline {
     }
     let result: unknown;
     try {
-      result = await this.processor.handle({
+      const record = {
         topic: raw.topic,
         partition: raw.partition,
         offset: raw.offset,
@@ -97,7 +136,8 @@ export class RecordPipeline {
         key,
         value,
         headers: decodeHeaders(raw.headers),
-      });
+      };
+      result = await this.processor.handle(record, { stores: stores?.views ?? NO_STORES });
     } catch (error) {
       return this.deadLetter(raw, new HandlerError(location, `handler threw: ${messageOf(error)}`, { cause: error }));
     }
@@ -213,6 +253,8 @@ async function encodeOne(
     ...(partition === undefined ? {} : { partition }),
   };
 }
+
+const NO_STORES = Object.freeze({});
 
 function decodeHeaders(headers: RawRecord['headers']): InputHeaders {
   const decoded: Record<string, string> = {};

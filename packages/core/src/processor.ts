@@ -1,5 +1,7 @@
 import { ExactlyConfigError } from './errors.js';
 import type { InputRecord, OutputRecord } from './records.js';
+import type { HandlerContext, StoreMap } from './store.js';
+import { changelogTopic } from './store.js';
 import { type AnyTopic, checkTopicName, type KeyOf, type ValueOf } from './topic.js';
 
 /** Output topics by the name the handler uses for them. */
@@ -16,28 +18,40 @@ export type HandlerOutputs<O extends TopicMap> = {
 // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a handler that returns nothing (no `return`) type-check.
 export type HandlerResult<O extends TopicMap> = HandlerOutputs<O> | undefined | void;
 
+/** A processor without stores: what `stores` is when a definition names none. */
+// biome-ignore lint/complexity/noBannedTypes: the empty map of stores, for processors that declare none.
+export type NoStores = {};
+
 /**
- * A handler for input `I` and outputs `O`. A conditional type on purpose: TypeScript then types the returned
- * object with `O` already inferred from `outputs`, so literal types in output values (`side: 'left'`) are kept
- * rather than widened to `string` and refused.
+ * A handler for input `I`, outputs `O` and stores `S`. A conditional type on purpose: TypeScript then types the
+ * returned object with `O` already inferred from `outputs`, so literal types in output values (`side: 'left'`)
+ * are kept rather than widened to `string` and refused.
  */
-export type Handler<I extends AnyTopic, O extends TopicMap> = O extends unknown
-  ? (record: RecordOf<I>) => HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>
+export type Handler<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> = O extends unknown
+  ? (
+      record: RecordOf<I>,
+      context: HandlerContext<NoInfer<S>>,
+    ) => HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>
   : never;
 
 /** What to do with a record whose decode, handler or encode fails. */
 export type OnError = 'dead-letter' | 'stop';
 
-export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap> {
+export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> {
   /** Consumer group id and transactional.id prefix. Letters, digits, '.', '_', '-'. */
   readonly id: string;
   readonly input: I;
   readonly outputs: O;
   /**
-   * Pure: the same record gives the same outputs. May be async. A record may be handled more than once
-   * (after a crash or rebalance); only its committed outputs are ever visible.
+   * Key-value stores, scoped to the input partition; the handler gets them as `context.stores`. Their changes
+   * commit with the outputs and offsets, or not at all. Optional.
    */
-  readonly handle: Handler<I, O>;
+  readonly stores?: S;
+  /**
+   * Pure: the same record (and state) gives the same outputs. May be async. A record may be handled more than
+   * once (after a crash or rebalance); only its committed outputs and state changes are ever visible.
+   */
+  readonly handle: Handler<I, O, S>;
   /** Dead-letter topic name; defaults to `<id>.dlq`. */
   readonly deadLetter?: string;
   /** `'dead-letter'` (default): bad records go to the dead-letter topic and the pipeline goes on.
@@ -46,10 +60,11 @@ export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap> {
 }
 
 /** A checked processor definition with its defaults filled in. */
-export interface Processor<I extends AnyTopic = AnyTopic, O extends TopicMap = TopicMap>
-  extends ProcessorDefinition<I, O> {
+export interface Processor<I extends AnyTopic = AnyTopic, O extends TopicMap = TopicMap, S extends StoreMap = NoStores>
+  extends ProcessorDefinition<I, O, S> {
   readonly deadLetter: string;
   readonly onError: OnError;
+  readonly stores: S;
 }
 
 const LEGAL_ID = /^[a-zA-Z0-9._-]{1,200}$/;
@@ -58,10 +73,11 @@ const LEGAL_ID = /^[a-zA-Z0-9._-]{1,200}$/;
  * Checks a processor definition and fills in its defaults. Every mistake is an ExactlyConfigError that names
  * the field, thrown here rather than when the first record arrives.
  */
-export function defineProcessor<I extends AnyTopic, O extends TopicMap>(
-  definition: ProcessorDefinition<I, O>,
-): Processor<I, O> {
+export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+  definition: ProcessorDefinition<I, O, S>,
+): Processor<I, O, S> {
   const { id, input, outputs, handle, onError = 'dead-letter' } = definition;
+  const stores = (definition.stores ?? {}) as S;
   if (typeof id !== 'string' || id.length === 0) throw new ExactlyConfigError('id', 'must be a non-empty string');
   if (!LEGAL_ID.test(id)) {
     throw new ExactlyConfigError('id', `'${id}' may hold only letters, digits, '.', '_' and '-' (at most 200)`);
@@ -90,9 +106,20 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap>(
   checkTopicName(deadLetter, 'deadLetter');
   const clash = seen.get(deadLetter);
   if (clash) throw new ExactlyConfigError('deadLetter', `topic '${deadLetter}' is already used by ${clash}`);
+  for (const [name, declared] of Object.entries(stores)) {
+    const field = `stores.${name}`;
+    if (!declared || typeof declared !== 'object' || declared.kind !== 'store') {
+      throw new ExactlyConfigError(field, 'must be a store, e.g. store({ key: string(), value: json<T>() })');
+    }
+    checkTopicName(changelogTopic(id, name), `${field} (its changelog topic name)`);
+    const changelog = changelogTopic(id, name);
+    const used = seen.get(changelog);
+    if (used) throw new ExactlyConfigError(field, `its changelog topic '${changelog}' is already used by ${used}`);
+    seen.set(changelog, field);
+  }
   if (typeof handle !== 'function') throw new ExactlyConfigError('handle', 'must be a function (record) => outputs');
   if (onError !== 'dead-letter' && onError !== 'stop') {
     throw new ExactlyConfigError('onError', `must be 'dead-letter' or 'stop', got '${String(onError)}'`);
   }
-  return Object.freeze({ ...definition, id, input, outputs, handle, deadLetter, onError });
+  return Object.freeze({ ...definition, id, input, outputs, stores, handle, deadLetter, onError });
 }

@@ -21,7 +21,11 @@ export interface TopicSerdes<K, V> {
 }
 
 /** Names a topic and how its records are encoded: `topic('orders', { key: string(), value: json<Order>() })`. */
-export function topic<V, K = string>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
+export function topic<V>(name: string, serdes: { readonly value: Serde<V> }): Topic<string, V>;
+export function topic<K, V>(name: string, serdes: { readonly key: Serde<K>; readonly value: Serde<V> }): Topic<K, V>;
+// Overloads, not a defaulted K: inline in `outputs: {...}`, K would be inferred from the expected topic type
+// (unknown) instead of defaulting to string.
+export function topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
   checkTopicName(name, 'topic');
   if (!serdes || typeof serdes.value?.deserialize !== 'function') {
     throw new ExactlyConfigError(`topic('${name}').value`, 'a value serde is required, e.g. json<T>() or string()');

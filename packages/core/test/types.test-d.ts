@@ -8,8 +8,13 @@ import {
   type HandlerOutputs,
   type InputRecord,
   json,
+  type KeyValueStore,
+  type NoStores,
   type OutputRecord,
   type Serde,
+  type Store,
+  type StoresOf,
+  store,
   string,
   type Topic,
   topic,
@@ -168,3 +173,63 @@ expectTypeOf<HandlerOutputs<typeof outputs>>().toEqualTypeOf<{
   readonly shipments?: ReadonlyArray<OutputRecord<string, Shipment>>;
   readonly audit?: ReadonlyArray<OutputRecord<string, Audit>>;
 }>();
+
+// Stores: the API of the state issue, as written there, type-checks.
+const balances = defineProcessor({
+  id: 'balances',
+  input: topic('transfers', { key: string(), value: json<{ account: string; cents: number }>() }),
+  stores: { balances: store({ key: string(), value: json<number>() }) },
+  outputs: {
+    updates: topic('balance-updates', { key: string(), value: json<{ account: string; balance: number }>() }),
+  },
+  handle(record, { stores }) {
+    const balance = (stores.balances.get(record.value.account) ?? 0) + record.value.cents;
+    if (balance < 0) throw new Error('insufficient funds');
+    stores.balances.put(record.value.account, balance);
+    return { updates: [{ key: record.value.account, value: { account: record.value.account, balance } }] };
+  },
+});
+expectTypeOf(balances.stores.balances).toEqualTypeOf<Store<string, number>>();
+
+// A store's value type is checked: putting a string into a store of numbers does not compile.
+defineProcessor({
+  id: 'wrong-put',
+  input: orders,
+  stores: { counts: store({ value: json<number>() }) },
+  outputs,
+  handle(record, { stores }) {
+    expectTypeOf(stores.counts).toEqualTypeOf<KeyValueStore<string, number>>();
+    expectTypeOf(stores.counts.get('k')).toEqualTypeOf<number | undefined>();
+    // @ts-expect-error a string is not a number
+    stores.counts.put(record.value.id, 'one');
+    // @ts-expect-error no store of that name
+    stores.missing?.get('k');
+    for (const [key, count] of stores.counts.entries()) {
+      expectTypeOf(key).toEqualTypeOf<string>();
+      expectTypeOf(count).toEqualTypeOf<number>();
+    }
+    return {};
+  },
+});
+
+// A processor without stores still gets a context, with no stores in it.
+defineProcessor({
+  id: 'no-stores',
+  input: orders,
+  outputs,
+  handle(_record, context) {
+    expectTypeOf(context.stores).toEqualTypeOf<StoresOf<NoStores>>();
+    return {};
+  },
+});
+
+// Serdes given inline keep their types: a store or topic without a key serde has string keys.
+const inline = defineProcessor({
+  id: 'inline',
+  input: orders,
+  stores: { seen: store({ value: json<boolean>() }) },
+  outputs: { notes: topic('notes', { value: string() }) },
+  handle: () => ({}),
+});
+expectTypeOf(inline.stores.seen).toEqualTypeOf<Store<string, boolean>>();
+expectTypeOf(inline.outputs.notes).toEqualTypeOf<Topic<string, string>>();

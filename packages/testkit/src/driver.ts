@@ -5,6 +5,9 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   type EncodedRecord,
   type KeyOf,
+  type KeyValueStore,
+  type NoStores,
+  type PartitionStores,
   type Processor,
   type RawRecord,
   type RecordError,
@@ -12,6 +15,9 @@ import {
   RecordPipeline,
   type SchemaRegistryClient,
   type SerdeRole,
+  type StoreKeyOf,
+  type StoreMap,
+  type StoreValueOf,
   type TopicMap,
   type ValueOf,
 } from '@exactly/core';
@@ -100,24 +106,26 @@ interface Bound {
  * With `onError: 'stop'`, a failing record rejects its send() with the DecodeError, HandlerError or
  * EncodeError and records nothing; the driver itself goes on with the next record.
  */
-export class TestDriver<I extends AnyTopic, O extends TopicMap> {
+export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> {
   private bound: Promise<Bound> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private offsets = new Map<number, bigint>();
   private outputs = new Map<string, Array<TestOutputRecord<unknown, unknown>>>();
   private dead: DeadLetter[] = [];
+  /** Each input partition's stores, as the runtime keeps them; every send is a committed transaction here. */
+  private stores = new Map<number, PartitionStores>();
 
   /** Serdes are bound (Avro registers its schemas) on the first send; use `TestDriver.create` to do it now. */
   constructor(
-    readonly processor: Processor<I, O>,
+    readonly processor: Processor<I, O, S>,
     private readonly options: TestDriverOptions = {},
   ) {}
 
   /** A driver with its serdes bound, so that a setup error (e.g. no registry for avro()) rejects here. */
-  static async create<I extends AnyTopic, O extends TopicMap>(
-    processor: Processor<I, O>,
+  static async create<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+    processor: Processor<I, O, S>,
     options: TestDriverOptions = {},
-  ): Promise<TestDriver<I, O>> {
+  ): Promise<TestDriver<I, O, S>> {
     const driver = new TestDriver(processor, options);
     await driver.ready();
     return driver;
@@ -161,11 +169,51 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap> {
     return [...this.dead];
   }
 
-  /** Forgets outputs, dead letters and offsets (serdes stay bound). Call it between awaited sends. */
+  /**
+   * Store `name` of input partition `partition` (default 0), to read what the handler left there or to seed it
+   * before a send: what you put or delete here counts as committed at once. Resolves once serdes are bound.
+   */
+  async store<N extends keyof S & string>(
+    name: N,
+    partition = 0,
+  ): Promise<KeyValueStore<StoreKeyOf<S[N]>, StoreValueOf<S[N]>>> {
+    const stores = await this.storesOf(partition);
+    const view = stores.views[name];
+    if (!view) {
+      const names = Object.keys(this.processor.stores).join(', ') || 'none';
+      throw new TypeError(`store('${name}'): no such store (stores: ${names})`);
+    }
+    const committed = <T>(change: () => T): T => {
+      const result = change();
+      stores.keepRecord();
+      stores.applyTransaction();
+      return result;
+    };
+    return {
+      get: (key) => view.get(key) as StoreValueOf<S[N]> | undefined,
+      has: (key) => view.has(key),
+      entries: () => view.entries() as IterableIterator<[StoreKeyOf<S[N]>, StoreValueOf<S[N]>]>,
+      put: (key, value) => committed(() => view.put(key, value)),
+      delete: (key) => committed(() => view.delete(key)),
+    };
+  }
+
+  /** Forgets outputs, dead letters, offsets and every store's state (serdes stay bound). Call it between sends. */
   reset(): void {
     this.offsets = new Map();
     this.outputs = new Map();
     this.dead = [];
+    this.stores = new Map();
+  }
+
+  private async storesOf(partition: number): Promise<PartitionStores> {
+    const { pipeline } = await this.ready();
+    let stores = this.stores.get(partition);
+    if (!stores) {
+      stores = pipeline.createStores(partition);
+      this.stores.set(partition, stores);
+    }
+    return stores;
   }
 
   private ready(): Promise<Bound> {
@@ -192,7 +240,10 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap> {
     this.offsets.set(partition, offset + 1n);
     const source = { topic: this.processor.input.name, partition, offset: String(offset) };
     const raw: RawRecord = { ...source, timestamp, key: input.key, value: input.value, headers: input.headers ?? {} };
-    const outcome = await pipeline.process(raw);
+    const stores = await this.storesOf(partition);
+    const outcome = await pipeline.process(raw, stores);
+    // Each send is its own committed transaction: a dead letter's changes were undone by the pipeline.
+    stores.applyTransaction();
     if (!outcome.ok) {
       if (this.processor.onError === 'stop') throw outcome.error;
       this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));

@@ -10,6 +10,7 @@ import {
   type InputRecord,
   json,
   type OnError,
+  store,
   string,
   topic,
 } from '@exactly/core';
@@ -370,5 +371,65 @@ describe('TestDriver with avro() serdes', () => {
     expectTypeOf(record?.value).toEqualTypeOf<Audit | undefined>();
     expect(record?.value).toEqual({ orderId: 'o1', at: BigInt(at) * 1000n });
     expect(record?.value.at).toBeGreaterThan(BigInt(Number.MAX_SAFE_INTEGER));
+  });
+});
+
+describe('TestDriver with stores (the same pipeline and rollback as the runtime)', () => {
+  const balances = () =>
+    defineProcessor({
+      id: 'balances',
+      input: topic('transfers', { key: string(), value: json<{ account: string; cents: number }>() }),
+      stores: { balances: store({ key: string(), value: json<number>() }) },
+      outputs: {
+        updates: topic('balance-updates', { key: string(), value: json<{ account: string; balance: number }>() }),
+      },
+      handle(record, { stores }) {
+        const balance = (stores.balances.get(record.value.account) ?? 0) + record.value.cents;
+        if (balance < 0) throw new Error('insufficient funds');
+        stores.balances.put(record.value.account, balance);
+        return { updates: [{ key: record.value.account, value: { account: record.value.account, balance } }] };
+      },
+    });
+
+  it('keeps state across sends, per input partition, and leaves it untouched by a dead letter', async () => {
+    const driver = new TestDriver(balances());
+    await driver.send('a', { account: 'a', cents: 100 });
+    await driver.send('a', { account: 'a', cents: -30 });
+    await driver.send('a', { account: 'a', cents: -500 }); // overdraft: dead letter
+    await driver.send('a', { account: 'a', cents: 5 }, { partition: 1 }); // another partition, another store
+    expect(driver.output('updates').map((r) => r.value.balance)).toEqual([100, 70, 5]);
+    expect(driver.deadLetters().map((d) => d.reason)).toEqual(['handler threw: insufficient funds']);
+    expect((await driver.store('balances')).get('a')).toBe(70);
+    expect((await driver.store('balances', 1)).get('a')).toBe(5);
+  });
+
+  it('lets a test seed a store and read every entry back', async () => {
+    const driver = new TestDriver(balances());
+    const state = await driver.store('balances');
+    state.put('a', 10);
+    state.put('b', 20);
+    state.delete('b');
+    await driver.send('a', { account: 'a', cents: 5 });
+    expect(driver.output('updates')[0]?.value).toEqual({ account: 'a', balance: 15 });
+    expect([...(await driver.store('balances')).entries()]).toEqual([['a', 15]]);
+  });
+
+  it("with onError: 'stop', a failing record rejects its send and leaves the state as it was", async () => {
+    const driver = new TestDriver(defineProcessor({ ...balances(), onError: 'stop' }));
+    await driver.send('a', { account: 'a', cents: 10 });
+    await expect(driver.send('a', { account: 'a', cents: -20 })).rejects.toBeInstanceOf(HandlerError);
+    expect((await driver.store('balances')).get('a')).toBe(10);
+  });
+
+  it('names the stores there are when asked for one that is not', async () => {
+    const driver = new TestDriver(balances());
+    await expect(driver.store('nope' as 'balances')).rejects.toThrow(/no such store \(stores: balances\)/);
+  });
+
+  it('reset() forgets the state too', async () => {
+    const driver = new TestDriver(balances());
+    await driver.send('a', { account: 'a', cents: 10 });
+    driver.reset();
+    expect((await driver.store('balances')).get('a')).toBeUndefined();
   });
 });
