@@ -91,6 +91,11 @@ export class RecordPipeline {
     return this.stores.map((s) => s.changelog);
   }
 
+  /** Each store's name and changelog topic. */
+  get storeChangelogs(): Array<[name: string, changelog: string]> {
+    return this.stores.map((s) => [s.name, s.changelog]);
+  }
+
   /** Every topic this pipeline may write to, dead-letter topic included. */
   get outputTopics(): string[] {
     return [...[...this.outputs.values()].map((t) => t.name), this.processor.deadLetter];

@@ -1,6 +1,13 @@
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type AnyTopic, type Processor, RecordPipeline, type TopicMap } from '@exactly/core';
+import {
+  type AnyTopic,
+  type NoStores,
+  type Processor,
+  RecordPipeline,
+  type StoreMap,
+  type TopicMap,
+} from '@exactly/core';
 import { createAdapter } from './adapters/create-adapter.js';
 import { backoffMs } from './backoff.js';
 import { Engine } from './engine/engine.js';
@@ -51,8 +58,8 @@ const MAX_REQUEST_BYTES = 900 * 1024;
  * Runs a processor against Kafka: consume read_committed, handle, and commit outputs with offsets in one
  * transaction per batch. Resolves once the consumer has joined its group.
  */
-export async function run<I extends AnyTopic, O extends TopicMap>(
-  processor: Processor<I, O>,
+export async function run<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+  processor: Processor<I, O, S>,
   options: RunOptions,
 ): Promise<RunningProcessor> {
   const resolved = resolveOptions(options);

@@ -1,4 +1,4 @@
-import type { Processor, RecordPipeline } from '@exactly/core';
+import { ExactlyConfigError, type Processor, type RecordPipeline } from '@exactly/core';
 import { MissingTopicsError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { AdminPort } from './port/client.js';
@@ -11,7 +11,8 @@ export async function ensureTopics(
   options: ResolvedOptions,
 ): Promise<number> {
   const input = processor.input.name;
-  const all = [input, ...pipeline.outputTopics];
+  const changelogs = new Set(pipeline.changelogTopics);
+  const all = [input, ...pipeline.outputTopics, ...changelogs];
   const counts = await admin.partitionCounts(all);
   const missing = all.filter((t) => !counts.has(t));
   if (missing.length > 0 && !options.createTopics) throw new MissingTopicsError(missing);
@@ -20,7 +21,25 @@ export async function ensureTopics(
     counts.set(input, options.inputPartitions);
   }
   const inputPartitions = counts.get(input) ?? options.inputPartitions;
-  const outputs = missing.filter((t) => t !== input);
-  if (outputs.length > 0) await admin.createTopics(outputs.map((name) => ({ name, partitions: inputPartitions })));
+  const others = missing.filter((t) => t !== input);
+  if (others.length > 0) {
+    await admin.createTopics(
+      others.map((name) => ({
+        name,
+        partitions: inputPartitions,
+        // A store's changelog keeps the last value of each key: what a restore reads back.
+        ...(changelogs.has(name) ? { config: { 'cleanup.policy': 'compact' } } : {}),
+      })),
+    );
+  }
+  for (const changelog of changelogs) {
+    const partitions = counts.get(changelog);
+    if (partitions !== undefined && partitions < inputPartitions) {
+      throw new ExactlyConfigError(
+        'stores',
+        `the changelog topic ${changelog} has ${partitions} partitions, fewer than the input ${input} (${inputPartitions}): a store's partition p is kept in changelog partition p. Give it ${inputPartitions} partitions.`,
+      );
+    }
+  }
   return inputPartitions;
 }

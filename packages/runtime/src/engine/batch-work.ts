@@ -1,4 +1,4 @@
-import type { EncodedRecord, RawRecord, RecordError } from '@exactly/core';
+import type { EncodedRecord, PartitionStores, RawRecord, RecordError } from '@exactly/core';
 import type { EngineContext } from './context.js';
 import type { RefusedInputs } from './refused-inputs.js';
 
@@ -26,11 +26,14 @@ export async function runPipeline(
   ctx: EngineContext,
   records: readonly RawRecord[],
   refused: RefusedInputs,
+  /** The records' input partition's stores (a processor with stores has them). */
+  stores?: PartitionStores,
 ): Promise<BatchWork> {
   const handled: HandledRecord[] = [];
   for (const input of records) {
     const reason = refused.reasonFor(input);
-    const outcome = reason === undefined ? await ctx.pipeline.process(input) : ctx.pipeline.refused(input, reason);
+    const outcome =
+      reason === undefined ? await ctx.pipeline.process(input, stores) : ctx.pipeline.refused(input, reason);
     if (outcome.ok) {
       handled.push({ input, outputs: outcome.records });
       continue;

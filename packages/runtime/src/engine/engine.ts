@@ -130,6 +130,7 @@ export class Engine {
     this.ctx.log.info({ partitions: [...owned].sort((a, b) => a - b) }, 'partitions assigned');
     this.fenced.clear();
     this.positioned.clear();
+    this.instanceTask?.assigned();
     for (const [partition, task] of this.tasks) {
       if (owned.has(partition)) task.markStale();
       else {

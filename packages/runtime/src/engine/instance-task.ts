@@ -1,7 +1,9 @@
+import type { PartitionStores } from '@exactly/core';
 import { ProcessorStoppedError } from '../errors.js';
 import type { ConsumedBatch, PartitionOffset, PollControl } from '../port/client.js';
 import { type HandledRecord, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { PartitionState } from './state.js';
 import { TransactionOwner } from './transaction-owner.js';
 
 /**
@@ -14,9 +16,20 @@ import { TransactionOwner } from './transaction-owner.js';
  */
 export class InstanceTask {
   private readonly owner: TransactionOwner;
+  /** The owned partitions' stores, each rebuilt from its changelogs before its first record after a rebalance. */
+  private readonly state: PartitionState;
 
   constructor(private readonly ctx: EngineContext) {
     this.owner = new TransactionOwner(ctx, `${ctx.processorId}.${ctx.instanceId}`, 'instance');
+    this.state = new PartitionState(ctx);
+  }
+
+  /**
+   * A rebalance: every partition's stores are read again from their changelogs when next needed, as another
+   * member may have owned a partition in between (a generation this instance missed).
+   */
+  assigned(): void {
+    this.state.keepOnly(new Set());
   }
 
   get transactionalId(): string {
@@ -34,6 +47,7 @@ export class InstanceTask {
       if (!this.owner.isOpen) await this.open();
       await this.process(batches, control);
     } catch (error) {
+      this.state.discardPending();
       const recovery = await this.owner.recover(error);
       // A transaction the old producer left open holds the group's stable offsets, which the rewind reads:
       // the new producer's InitProducerId ends it now, not its timeout. (If this fails, the next poll retries.)
@@ -46,20 +60,31 @@ export class InstanceTask {
   private async process(batches: readonly ConsumedBatch[], control: PollControl): Promise<void> {
     let handled: HandledRecord[] = [];
     const offsets = new Map<number, PartitionOffset>();
+    /** The stores the records in hand have changed: they join the transaction. */
+    const touched = new Set<PartitionStores>();
     /** Commits what is in hand; false when the poll became obsolete (the commit would be refused). */
     const flush = async (): Promise<boolean> => {
-      if (!control.isCurrent()) return false;
-      if (offsets.size > 0) await this.owner.commit({ handled, stoppedOn: undefined }, [...offsets.values()]);
+      const participants = [...touched].map((stores) => this.state.participant(stores));
+      touched.clear();
+      if (!control.isCurrent()) {
+        for (const participant of participants) participant.aborted();
+        return false;
+      }
+      if (offsets.size > 0)
+        await this.owner.commit({ handled, stoppedOn: undefined }, [...offsets.values()], participants);
       handled = [];
       offsets.clear();
       return true;
     };
     for (const batch of batches) {
+      const stores = await this.state.ready(batch.partition);
+      if (stores) touched.add(stores);
       for (let start = 0; start < batch.records.length; ) {
         const room = Math.max(1, this.owner.recordLimit - handled.length);
         const slice = batch.records.slice(start, start + room);
         start += slice.length;
-        const done = await runPipeline(this.ctx, slice, this.owner.refused);
+        if (stores) touched.add(stores);
+        const done = await runPipeline(this.ctx, slice, this.owner.refused, stores);
         for (const one of done.handled) handled.push(one);
         const last = done.handled[done.handled.length - 1];
         // Past the batch's last record there may be control records: commit beyond them when it all went through.

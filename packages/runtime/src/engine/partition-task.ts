@@ -2,6 +2,7 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { BatchControl, ConsumedBatch, TopicPartition } from '../port/client.js';
 import { runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { PartitionState } from './state.js';
 import { TransactionOwner } from './transaction-owner.js';
 
 /** The outcome of handling one batch, for the engine. */
@@ -18,6 +19,8 @@ export type TaskResult = 'ok' | 'fenced' | 'retry' | 'stopped';
 export class PartitionTask {
   private readonly owner: TransactionOwner;
   private readonly partition: TopicPartition;
+  /** The partition's stores: rebuilt from their changelogs whenever the position is read again. */
+  private readonly state: PartitionState;
   /** The producer is open and `committed` was read after it fenced its predecessors. */
   private opened = false;
   private committed: bigint | null = null;
@@ -31,6 +34,7 @@ export class PartitionTask {
   ) {
     this.partition = { topic: partition.topic, partition: partition.partition };
     this.owner = new TransactionOwner(ctx, `${ctx.processorId}.${partition.topic}.${partition.partition}`, 'partition');
+    this.state = new PartitionState(ctx);
   }
 
   get transactionalId(): string {
@@ -60,6 +64,7 @@ export class PartitionTask {
       else if (this.stale) await this.revalidate();
       return await this.process(batch, control);
     } catch (error) {
+      this.state.discardPending();
       const rewindTo = this.position ?? (batch.records[0] ? BigInt(batch.records[0].offset) : null);
       if (rewindTo !== null) control.seek(rewindTo.toString());
       const recovery = await this.owner.recover(error);
@@ -69,10 +74,15 @@ export class PartitionTask {
     }
   }
 
-  /** Fences every earlier owner of this partition, then learns where they left off. Order matters. */
+  /**
+   * Fences every earlier owner of this partition, then learns where they left off: the committed offset, and the
+   * stores as the changelogs have them (their changes commit with the offsets, so the two agree). Order matters.
+   */
   private async open(): Promise<void> {
     await this.owner.open();
     this.committed = await this.readCommitted();
+    this.state.forget(this.partition.partition);
+    await this.state.ready(this.partition.partition);
     this.position = this.committed;
     this.opened = true;
     this.stale = false;
@@ -119,13 +129,18 @@ export class PartitionTask {
       if (!control.isCurrent()) return 'ok';
       const chunk = records.slice(start, start + this.owner.recordLimit);
       start += chunk.length;
-      const work = await runPipeline(this.ctx, chunk, this.owner.refused);
+      const stores = await this.state.ready(this.partition.partition);
+      const work = await runPipeline(this.ctx, chunk, this.owner.refused, stores);
       const last = work.handled[work.handled.length - 1];
       if (last) {
         // Past the batch's last record there may be control records: commit beyond them on the final chunk.
         const next =
           start >= records.length && !work.stoppedOn ? BigInt(batch.nextOffset) : BigInt(last.input.offset) + 1n;
-        await this.owner.commit(work, [{ ...this.partition, offset: next.toString() }]);
+        await this.owner.commit(
+          work,
+          [{ ...this.partition, offset: next.toString() }],
+          stores ? [this.state.participant(stores)] : [],
+        );
         this.committed = next;
         this.position = next;
         control.advance(next.toString());

@@ -5,6 +5,7 @@ import { ClientError } from '../port/errors.js';
 import { type BatchWork, type HandledRecord, outputsOf } from './batch-work.js';
 import type { EngineContext } from './context.js';
 import { RefusedInputs } from './refused-inputs.js';
+import type { TransactionParticipant } from './state.js';
 
 /** What the caller does after a failure, once recover() has aborted, waited and logged. */
 export type Recovery =
@@ -43,12 +44,15 @@ const FENCING_WINDOW_MS = 60_000;
  * open(): InitProducerId. It fences every earlier producer with this transactional.id and completes or aborts
  * the transaction that one left open, so it comes before anyone reads the committed offsets.
  *
- * commit(work, offsets), in three phases:
- *   1. prepare:     begin; send the outputs (dead letters included); add the consumed offsets.
+ * commit(work, offsets, participants), in three phases:
+ *   1. prepare:     begin; send the outputs (dead letters included) and what the participants add (the stores'
+ *                   changelog records); add the consumed offsets.
  *   2. commit:      EndTxn(commit), which is the decision. Until it is confirmed nothing counts as committed.
- *   3. post-commit: forget refused inputs, size the next transactions, count the metrics.
- * A failure in 1 aborts (an abort that fails too discards the producer). A failure in 2 leaves the outcome
- * unknown: the producer is discarded, and the next open() settles what it left before offsets are re-read.
+ *   3. post-commit: the participants apply their changes (the stores' state), forget refused inputs, size the
+ *                   next transactions, count the metrics.
+ * A failure in 1 aborts (an abort that fails too discards the producer); participants drop their changes. A
+ * failure in 2 leaves the outcome unknown: the producer is discarded, and the next open() settles what it left
+ * before offsets are re-read; participants forget what may be stale and read it back from Kafka.
  *
  * recover(error) decides what follows a failure, by the error's kind:
  *   a. fatal:      stop the processor with the error.
@@ -116,8 +120,15 @@ export class TransactionOwner {
     this.producer = producer;
   }
 
-  /** One transaction: `work`'s outputs and the `offsets` past it, committed together or not at all. */
-  async commit(work: BatchWork, offsets: readonly PartitionOffset[]): Promise<void> {
+  /**
+   * One transaction: `work`'s outputs, the participants' records and the `offsets` past them, committed
+   * together or not at all.
+   */
+  async commit(
+    work: BatchWork,
+    offsets: readonly PartitionOffset[],
+    participants: readonly TransactionParticipant[] = [],
+  ): Promise<void> {
     const producer = this.producer;
     if (!producer)
       throw new ClientError('abortable', 'NO_PRODUCER', `the producer '${this.transactionalId}' is closed`);
@@ -127,8 +138,11 @@ export class TransactionOwner {
     try {
       transaction = await producer.begin();
       await this.send(transaction, work.handled);
+      const changes = participants.flatMap((p) => p.prepare());
+      if (changes.length > 0) await transaction.send(changes);
       await transaction.sendOffsets(this.ctx.groupId, offsets);
     } catch (error) {
+      for (const participant of participants) participant.aborted();
       const aborted =
         transaction === undefined ||
         (await transaction.abort().then(
@@ -142,10 +156,12 @@ export class TransactionOwner {
     try {
       await transaction.commit();
     } catch (error) {
+      for (const participant of participants) participant.inDoubt();
       await this.discard();
       throw new TransactionFailure('commit', toClientError(error), performance.now() - began);
     }
     // 3. post-commit
+    for (const participant of participants) participant.committed();
     const tookMs = performance.now() - began;
     this.failures = 0;
     this.refused.clear();

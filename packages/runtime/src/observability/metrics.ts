@@ -61,6 +61,18 @@ export class EngineMetrics {
   });
   /** Highest in-flight count seen, for tests and sizing. */
   peakInFlight = 0;
+  readonly restoredRecords = new Counter({
+    name: 'exactly_restored_records_total',
+    help: 'Changelog records read back into stores, by store',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+  readonly restoreSeconds = new Histogram({
+    name: 'exactly_restore_seconds',
+    help: "How long rebuilding a partition's stores from their changelogs took",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
   readonly assignedPartitions = new Gauge({
     name: 'exactly_assigned_partitions',
     help: 'Input partitions owned now',

@@ -149,6 +149,8 @@ export interface TransactionPort {
 export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
+  /** Topic settings, e.g. `cleanup.policy: compact` for a store's changelog. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 export interface AdminPort {
@@ -163,5 +165,17 @@ export interface AdminPort {
    * named: a broker asked for "all" leaves out a partition whose first commit is still pending.
    */
   committedOffsets(groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, string | null>>;
+  /**
+   * Reads `topic`/`partition` read_committed, by Kafka's rule, from `from` (null: the log's start) to the
+   * partition's last stable offset when the read begins, handing every committed record to `onRecords` in
+   * order; resolves with the offset after the last one read (where to go on from next time). For a store's
+   * restore from its changelog.
+   */
+  readToEnd(
+    topic: string,
+    partition: number,
+    from: string | null,
+    onRecords: (records: readonly RawRecord[]) => void,
+  ): Promise<string>;
   close(): Promise<void>;
 }

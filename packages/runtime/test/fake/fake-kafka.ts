@@ -438,6 +438,19 @@ export class FakeKafka {
             offsets.set(partition, offset === null ? null : String(offset));
           return offsets;
         }),
+      readToEnd: async (topic, partition, from, onRecords) => {
+        const log = this.partitionsOf(topic)[partition] ?? [];
+        // The last stable offset: the first record of a transaction still open.
+        let end = log.findIndex((e) => e.state === 'pending');
+        if (end < 0) end = log.length;
+        const start = from === null ? 0 : Number(from);
+        const records = log
+          .slice(start, end)
+          .filter((e) => e.state === 'committed')
+          .map((e) => e.record);
+        if (records.length > 0) onRecords(records);
+        return String(Math.max(start, end));
+      },
       close: async () => {},
     };
   }

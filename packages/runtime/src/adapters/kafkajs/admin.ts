@@ -1,4 +1,4 @@
-import { kafkajs, StableOffsets } from '@exactly/read-committed';
+import { kafkajs, PartitionReader, StableOffsets } from '@exactly/read-committed';
 import type { Kafka } from 'kafkajs';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
 import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
@@ -8,6 +8,7 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
   const admin = kafka.admin();
   // Read with require_stable: a pending transactional commit of another transactional.id is waited for.
   const stable = new StableOffsets(kafka);
+  const reader = new PartitionReader(kafka);
   let connected: Promise<void> | undefined;
   const ready = () => {
     connected ??= guard(() => admin.connect());
@@ -29,7 +30,12 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
       await guard(() =>
         admin.createTopics({
           waitForLeaders: true,
-          topics: specs.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: -1 })),
+          topics: specs.map((s) => ({
+            topic: s.name,
+            numPartitions: s.partitions,
+            replicationFactor: -1,
+            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
         }),
       );
     },
@@ -48,8 +54,13 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
       return limitsOf(resources.map((r) => ({ topic: r.resourceName, entries: r.configEntries })));
     },
     committedOffsets: (groupId, topic, partitions) => guard(() => stable.of(groupId, topic, partitions)),
+    readToEnd: (topic, partition, from, onRecords) =>
+      guard(() =>
+        reader.read(topic, partition, from, (records) => onRecords(records.map((r) => ({ ...r, topic, partition })))),
+      ),
     async close() {
       await stable.close();
+      await reader.close();
       if (connected) await admin.disconnect().catch(() => {});
     },
   };

@@ -3,9 +3,11 @@ import type { AdminPort, TopicSpec } from '../../port/client.js';
 import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
 import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
+import { PartitionReader } from './partition-reader.js';
 
 export function platformaticAdmin(connection: PlatformaticConnection): AdminPort {
   const admin = new Admin(baseOptions(connection, 'admin', false));
+  const reader = new PartitionReader(connection);
   return {
     async partitionCounts(topics) {
       const existing = new Set(await guard(() => admin.listTopics()));
@@ -18,7 +20,10 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
     },
     async createTopics(specs: readonly TopicSpec[]) {
       for (const spec of specs) {
-        await guard(() => admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: -1 }));
+        const configs = Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value }));
+        await guard(() =>
+          admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: -1, configs }),
+        );
       }
     },
     async maxMessageBytes(topics) {
@@ -51,6 +56,10 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
         offsets.set(partitionIndex, committedOffset < 0n ? null : committedOffset.toString());
       return offsets;
     },
-    close: () => admin.close().catch(() => {}),
+    readToEnd: (topic, partition, from, onRecords) => reader.read(topic, partition, from, onRecords),
+    close: async () => {
+      await reader.close();
+      await admin.close().catch(() => {});
+    },
   };
 }

@@ -1,0 +1,200 @@
+import { defineProcessor, json, store, string, topic } from '@exactly/core';
+import { describe, expect, it } from 'vitest';
+import { type FakeCall, FakeKafka, type FaultOptions } from './fake/fake-kafka.js';
+import { type Fencing, runOnFake, until } from './fake/run-on-fake.js';
+
+// Stores through every recovery path of the transaction owner, on the fake Kafka: after any failure the state
+// must be exactly what the committed records made it. A running total per key shows it: each output carries
+// the total after its input, so every key's outputs must be the prefix sums of its amounts, in input order,
+// each once; and the changelog must end with each key's final total.
+
+const MODES: readonly Fencing[] = ['partition', 'instance'];
+const KEYS = 5;
+
+interface Amount {
+  readonly id: number;
+  readonly amount: number;
+}
+
+const names = { id: 'totals', input: 'totals.in', out: 'totals.out', changelog: 'totals-totals-changelog' };
+
+function totals() {
+  return defineProcessor({
+    id: names.id,
+    input: topic(names.input, { key: string(), value: json<Amount>() }),
+    stores: { totals: store({ key: string(), value: json<number>() }) },
+    outputs: { out: topic(names.out, { key: string(), value: json<{ id: number; total: number }>() }) },
+    handle({ key, value }, { stores }) {
+      if (key === null) throw new Error('no key');
+      const total = (stores.totals.get(key) ?? 0) + value.amount;
+      stores.totals.put(key, total);
+      if (value.amount < 0) throw new Error('negative amount'); // a dead letter: its put must not count
+      return { out: [{ key, value: { id: value.id, total } }] };
+    },
+  });
+}
+
+/** How many of the first `count` inputs land on `partition` (a key's records all go to one partition). */
+function inputsOn(partition: number, count: number, partitions = 2): bigint {
+  let n = 0n;
+  for (let id = 0; id < count; id++) if ((id % KEYS) % partitions === partition) n++;
+  return n;
+}
+
+function amountOf(id: number): number {
+  return id % 7 === 3 ? -1 : (id % 11) + 1; // a few negative ones: dead letters
+}
+
+function setUp(kafka: FakeKafka, count: number, partitions: number, from = 0) {
+  for (const topicName of [names.input, names.out, 'totals.dlq', names.changelog]) {
+    if (from === 0) kafka.createTopic(topicName, partitions);
+  }
+  kafka.produce(
+    names.input,
+    Array.from({ length: count }, (_, i) => {
+      const id = from + i;
+      // A key's records all go to one partition: a store is scoped to its input partition.
+      const key = id % KEYS;
+      return { key: `k${key}`, value: JSON.stringify({ id, amount: amountOf(id) }), partition: key % partitions };
+    }),
+  );
+}
+
+/** Every key's outputs, in log order, must be the prefix sums of its valid amounts, each input once. */
+function checkTotals(kafka: FakeKafka, count: number) {
+  const byKey = new Map<string, { id: number; total: number }[]>();
+  for (const record of kafka.read(names.out)) {
+    const key = record.key?.toString() ?? '';
+    const list = byKey.get(key) ?? [];
+    list.push(JSON.parse(record.value?.toString() ?? '{}') as { id: number; total: number });
+    byKey.set(key, list);
+  }
+  const finals = new Map<string, number>();
+  for (let k = 0; k < KEYS; k++) {
+    const key = `k${k}`;
+    const expected: { id: number; total: number }[] = [];
+    let total = 0;
+    for (let id = k; id < count; id += KEYS) {
+      if (amountOf(id) < 0) continue;
+      total += amountOf(id);
+      expected.push({ id, total });
+    }
+    expect(byKey.get(key) ?? [], `outputs of ${key}`).toEqual(expected);
+    finals.set(key, total);
+  }
+  // The changelog's last value of each key is the final total (what a restore reads back).
+  const changelog = new Map<string, number>();
+  for (const record of kafka.read(names.changelog)) {
+    changelog.set(record.key?.toString() ?? '', JSON.parse(record.value?.toString() ?? 'null') as number);
+  }
+  expect(changelog).toEqual(finals);
+}
+
+async function runUntilDone(kafka: FakeKafka, fencing: Fencing, count: number, partitions: number, options = {}) {
+  const app = await runOnFake(kafka, fencing, totals() as never, options);
+  try {
+    await until(
+      () => {
+        let total = 0;
+        for (let p = 0; p < partitions; p++) total += Number(kafka.committedOffset(names.id, names.input, p) ?? 0n);
+        return total === count;
+      },
+      `${count} inputs committed`,
+      15_000,
+    );
+  } finally {
+    await app.stop();
+  }
+  return app;
+}
+
+const FAULTS: ReadonlyArray<[string, FakeCall, Parameters<FakeKafka['failNext']>[1], FaultOptions]> = [
+  ['the offsets fail retriably (aborted)', 'sendOffsets', 'retriable', { code: 'COORDINATOR_LOAD_IN_PROGRESS' }],
+  ['a send fails, abortably', 'send', 'abortable', { code: 'INVALID_TXN_STATE' }],
+  [
+    'the commit fails and did commit (unknown outcome)',
+    'commit',
+    'retriable',
+    { code: 'REQUEST_TIMED_OUT', takeEffect: true },
+  ],
+  ['the commit fails and did not commit', 'commit', 'retriable', { code: 'COORDINATOR_NOT_AVAILABLE' }],
+  ['the commit fails, then the abort of the next one too', 'abort', 'retriable', { code: 'REQUEST_TIMED_OUT' }],
+];
+
+describe.each(MODES)(
+  'stores on the fake Kafka, %s fencing: the state is what the committed records made it',
+  (fencing) => {
+    it('running totals per key, with dead letters whose writes are undone', async () => {
+      const kafka = new FakeKafka();
+      setUp(kafka, 200, 2);
+      await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25 });
+      checkTotals(kafka, 200);
+      expect(kafka.read('totals.dlq').length).toBeGreaterThan(0);
+    });
+
+    it.each(FAULTS)(
+      "%s: the transaction's changes are dropped, or read back from the changelog",
+      async (_what, call, kind, options) => {
+        const kafka = new FakeKafka();
+        setUp(kafka, 200, 2);
+        kafka.failNext(call, kind, { ...options, times: 2 });
+        if (call === 'abort') kafka.failNext('commit', 'abortable', { code: 'INVALID_TXN_STATE' });
+        await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25 });
+        checkTotals(kafka, 200);
+        expect(kafka.count('abort') + kafka.inits()).toBeGreaterThan(1); // the fault did strike
+      },
+    );
+
+    it('a new instance restores the stores from the changelog and goes on from there', async () => {
+      const kafka = new FakeKafka();
+      setUp(kafka, 120, 2);
+      await runUntilDone(kafka, fencing, 120, 2, { maxBatchRecords: 25 });
+      setUp(kafka, 80, 2, 120); // more input while no instance runs
+      await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, instanceId: 'another' });
+      checkTotals(kafka, 200);
+    });
+  },
+);
+
+describe('stores on the fake Kafka, instance fencing: rebalances', () => {
+  it('the group moving on mid-transaction: the changes are dropped and the poll redone', async () => {
+    const kafka = new FakeKafka();
+    setUp(kafka, 200, 2);
+    let moves = 3;
+    kafka.before('sendOffsets', () => {
+      if (moves-- > 0) kafka.rebalance();
+    });
+    await runUntilDone(kafka, 'instance', 200, 2, { maxBatchRecords: 25 });
+    checkTotals(kafka, 200);
+  });
+
+  it('a partition that moves to another instance and back: each owner restores what the other committed', async () => {
+    const kafka = new FakeKafka();
+    setUp(kafka, 100, 2);
+    const app = await runOnFake(kafka, 'instance', totals() as never, { maxBatchRecords: 25 });
+    try {
+      await until(() => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 100), 'partition 1 done');
+      // A second instance joins: it gets partition 1, restores its store from the changelog, and goes on.
+      const other = await runOnFake(kafka, 'instance', totals() as never, { maxBatchRecords: 25, instanceId: 'other' });
+      try {
+        setUp(kafka, 40, 2, 100);
+        await until(
+          () => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 140),
+          'partition 1 done by the other',
+        );
+      } finally {
+        await other.stop(); // partition 1 comes back to the first instance, which must restore it again
+      }
+      setUp(kafka, 60, 2, 140);
+      await until(
+        () =>
+          kafka.committedOffset(names.id, names.input, 0) === inputsOn(0, 200) &&
+          kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 200),
+        'all done',
+      );
+    } finally {
+      await app.stop();
+    }
+    checkTotals(kafka, 200);
+  });
+});
