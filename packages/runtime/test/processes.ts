@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import type { FanOutTopics } from './fixtures/fan-out.js';
 
 const cli = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
-const fixture = fileURLToPath(new URL('./fixtures/fan-out-main.ts', import.meta.url));
+const fanOutMain = fileURLToPath(new URL('./fixtures/fan-out-main.ts', import.meta.url));
+const totalsMain = fileURLToPath(new URL('./fixtures/totals-main.ts', import.meta.url));
+
+export interface SpawnOptions {
+  readonly client?: string;
+  readonly instance?: string;
+  readonly env?: Record<string, string>;
+  readonly args?: string[];
+}
 
 export interface ProcessorProcess {
   readonly child: ChildProcess;
@@ -14,10 +22,33 @@ export interface ProcessorProcess {
 }
 
 /** Runs the fan-out fixture with `exactly run` in a child process (the way users run processors). */
-export function spawnFanOut(
+export function spawnFanOut(brokers: string, topics: FanOutTopics, options: SpawnOptions = {}): ProcessorProcess {
+  return spawnProcessor(brokers, fanOutMain, options, {
+    EXACTLY_TEST_ID: topics.id,
+    EXACTLY_TEST_INPUT: topics.input,
+    EXACTLY_TEST_LEFT: topics.left,
+    EXACTLY_TEST_RIGHT: topics.right,
+  });
+}
+
+/** Runs the running-totals fixture (a processor with a store) with `exactly run` in a child process. */
+export function spawnTotals(
   brokers: string,
-  topics: FanOutTopics,
-  options: { client?: string; instance?: string; env?: Record<string, string>; args?: string[] } = {},
+  topics: { id: string; input: string; output: string },
+  options: SpawnOptions = {},
+): ProcessorProcess {
+  return spawnProcessor(brokers, totalsMain, options, {
+    EXACTLY_TEST_ID: topics.id,
+    EXACTLY_TEST_INPUT: topics.input,
+    EXACTLY_TEST_OUTPUT: topics.output,
+  });
+}
+
+function spawnProcessor(
+  brokers: string,
+  fixture: string,
+  options: SpawnOptions,
+  topicEnv: Record<string, string>,
 ): ProcessorProcess {
   const identity = [
     ...(options.client ? ['--client', options.client] : []),
@@ -39,14 +70,7 @@ export function spawnFanOut(
       ...(options.args ?? []),
     ],
     {
-      env: {
-        ...process.env,
-        EXACTLY_TEST_ID: topics.id,
-        EXACTLY_TEST_INPUT: topics.input,
-        EXACTLY_TEST_LEFT: topics.left,
-        EXACTLY_TEST_RIGHT: topics.right,
-        ...options.env,
-      },
+      env: { ...process.env, ...topicEnv, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -33,8 +33,12 @@ export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-
 export { readTopic } from './kafka/read-topic.js';
 export type { Kafka, KafkaKind, StartKafkaOptions } from './kafka/start-kafka.js';
 export { findSharedKafka, startKafka } from './kafka/start-kafka.js';
+export type { RunningTotalsTopics } from './processors/running-totals.js';
+export { amountOf, generateAmounts, runningTotals } from './processors/running-totals.js';
 export type { SchemaRegistryKind, SchemaRegistryServer } from './schema-registry/start.js';
 export { registryLabel, startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
+export type { RunningTotalsOptions, RunningTotalsVerdict } from './verifier/running-totals.js';
+export { verifyRunningTotals } from './verifier/running-totals.js';
 export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
 export { verifyExactlyOnce } from './verifier/verify.js';

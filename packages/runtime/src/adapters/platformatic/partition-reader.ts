@@ -1,19 +1,45 @@
 import type { RawRecord } from '@exactly/core';
 import { AbortedTransactions, markerOf } from '@exactly/read-committed/aborted-transactions';
 import {
+  type CallbackWithPromise,
+  type Connection,
   Consumer,
   FetchIsolationLevels,
+  type fetchV17,
   IS_CONTROL,
   IS_TRANSACTIONAL,
+  kGetApi,
   ListOffsetTimestamps,
 } from '@platformatic/kafka';
 import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
 
+type FetchRequestTopic = fetchV17.FetchRequestTopic;
+type FetchResponse = fetchV17.FetchResponse;
+
+/** A fetch outside any fetch session (KIP-227's final epoch): every partition asked for is answered. */
+const NO_SESSION = { id: 0, epoch: -1 };
+
+type FetchApi = (
+  connection: Connection,
+  maxWaitMs: number,
+  minBytes: number,
+  maxBytes: number,
+  isolationLevel: number,
+  sessionId: number,
+  sessionEpoch: number,
+  topics: FetchRequestTopic[],
+  forgottenTopicsData: never[],
+  rackId: string,
+  callback: CallbackWithPromise<FetchResponse>,
+) => void;
+
 /**
  * Reads one partition, read_committed by Kafka's rule, from an offset (or its start) to its last stable offset
  * at the first fetch: a store's restore from its changelog. Plain fetches from the partition's leader, without
- * joining a group; the client's own aborted-transaction filter is not trusted (see read-committed.ts).
+ * joining a group and without a fetch session (the client's own fetch() keeps one per broker, and an
+ * incremental answer leaves out partitions it deems unchanged); the client's own aborted-transaction filter is
+ * not trusted (see read-committed.ts).
  */
 export class PartitionReader {
   private consumer: Consumer | undefined;
@@ -30,32 +56,49 @@ export class PartitionReader {
     const metadata = await guard(() => consumer.metadata({ topics: [topic], forceUpdate: true }));
     const found = metadata.topics.get(topic);
     const leader = found?.partitions[partition]?.leader;
-    if (!found || leader === undefined || leader < 0) throw new Error(`no leader for ${topic} partition ${partition}`);
+    const broker = leader === undefined ? undefined : metadata.brokers.get(leader);
+    if (!found || !broker) throw new Error(`no leader for ${topic} partition ${partition}`);
+    const connection = await guard(() => consumer.connections.get(broker));
+    const api = await new Promise<FetchApi>((resolve, reject) =>
+      (consumer as unknown as { [kGetApi]: (name: string, cb: (e: Error | null, api: FetchApi) => void) => void })[
+        kGetApi
+      ]('Fetch', (error, found) => (error ? reject(error) : resolve(found))),
+    );
     let position = from === null ? await this.logStart(consumer, topic, partition) : BigInt(from);
     let end: bigint | undefined;
     for (;;) {
-      const answer = await guard(() =>
-        consumer.fetch({
-          node: leader,
-          isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-          maxWaitTime: 0,
-          minBytes: 1,
-          maxBytes: 16 * 1024 * 1024,
-          topics: [
+      const topics: FetchRequestTopic[] = [
+        {
+          topicId: found.id,
+          partitions: [
             {
-              topicId: found.id,
-              partitions: [
-                {
-                  partition,
-                  fetchOffset: position,
-                  partitionMaxBytes: 4 * 1024 * 1024,
-                  currentLeaderEpoch: -1,
-                  lastFetchedEpoch: -1,
-                },
-              ],
+              partition,
+              fetchOffset: position,
+              partitionMaxBytes: 4 * 1024 * 1024,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
             },
           ],
-        }),
+        },
+      ];
+      const answer = await guard(
+        () =>
+          new Promise<FetchResponse>((resolve, reject) =>
+            api(
+              connection,
+              0,
+              1,
+              16 * 1024 * 1024,
+              FetchIsolationLevels.READ_COMMITTED,
+              NO_SESSION.id,
+              NO_SESSION.epoch,
+              topics,
+              [],
+              '',
+              ((error: Error | null, response: FetchResponse) =>
+                error ? reject(error) : resolve(response)) as CallbackWithPromise<FetchResponse>,
+            ),
+          ),
       );
       const data = answer.responses[0]?.partitions[0];
       if (!data) throw new Error(`no fetch answer for ${topic} partition ${partition}`);

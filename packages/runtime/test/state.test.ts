@@ -1,0 +1,108 @@
+import { changelogTopic } from '@exactly/core';
+import { MissingTopicsError, run } from '@exactly/runtime';
+import {
+  createTopics,
+  generateAmounts,
+  groupProgress,
+  runningTotals,
+  testClient,
+  uniqueTopic,
+  verifyRunningTotals,
+  waitForGroupCaughtUp,
+  waitUntil,
+} from '@exactly/testkit';
+import { describe, expect, inject, it } from 'vitest';
+import { CLIENTS } from './helpers.js';
+import { kill9, spawnTotals } from './processes.js';
+
+const brokers = inject('kafkaBrokers');
+const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
+
+/** Fresh topics for a running-totals run: input and output with `partitions` each, and the store's changelog. */
+async function totalsTopics(name: string, partitions: number, withChangelog = true) {
+  const id = uniqueTopic(name);
+  const topics = { id, input: `${id}.in`, output: `${id}.out` };
+  const changelog = changelogTopic(id, 'totals');
+  await createTopics(brokers, [
+    { name: topics.input, partitions },
+    { name: topics.output, partitions },
+    { name: `${id}.dlq`, partitions },
+    ...(withChangelog ? [{ name: changelog, partitions, config: { 'cleanup.policy': 'compact' } }] : []),
+  ]);
+  return { ...topics, changelog };
+}
+
+describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_committed reader)', (client) => {
+  const quiet = { brokers, client, logLevel: 'silent' as const };
+
+  it("running totals: every total is its key's sum so far; a new instance restores the store and goes on", async () => {
+    const topics = await totalsTopics('totals', 3);
+    await generateAmounts({ brokers, topic: topics.input, count: 4000, keys: 40 });
+    const first = await run(runningTotals(topics), { ...quiet, instanceId: 'first' });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await first.stop();
+    }
+    await generateAmounts({ brokers, topic: topics.input, count: 3000, keys: 40, startId: 4000 });
+    const second = await run(runningTotals(topics), { ...quiet, instanceId: 'second' });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input);
+    } finally {
+      await second.stop();
+    }
+    const verdict = await verifyRunningTotals({ brokers, input: topics.input, output: topics.output });
+    expect(verdict).toMatchObject({ ok: true, keys: 40, inputs: 7000, outputs: 7000 });
+  });
+
+  it('creates the changelog compacted with --create-topics, and refuses to start without it otherwise', async () => {
+    const topics = await totalsTopics('changelog', 2, false);
+    await expect(run(runningTotals(topics), quiet)).rejects.toThrow(MissingTopicsError);
+    await expect(run(runningTotals(topics), quiet)).rejects.toThrow(topics.changelog);
+    const app = await run(runningTotals(topics), { ...quiet, createTopics: true });
+    await app.stop();
+    const admin = testClient(brokers).admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: topics.changelog, configNames: ['cleanup.policy'] }],
+      });
+      expect(resources[0]?.configEntries[0]?.configValue).toBe('compact');
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [topics.changelog] });
+      expect(metadata[0]?.partitions).toHaveLength(2);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('SIGKILLed mid-transaction, again and again: the totals are still exact', async () => {
+    const topics = await totalsTopics('totals-kill', 3);
+    await generateAmounts({ brokers, topic: topics.input, count: 12_000, keys: 100 });
+    for (let round = 0; round < 3; round++) {
+      const processor = spawnTotals(brokers, topics, {
+        client,
+        instance: 'p',
+        args: fast,
+        env: { EXACTLY_TEST_SLOW_MS: '1' }, // transactions stay open long enough to be cut
+      });
+      // Let it commit some transactions, then kill it, most likely in the middle of another.
+      const from = (await groupProgress(brokers, topics.id, topics.input)).committed;
+      await waitUntil(
+        async () => (await groupProgress(brokers, topics.id, topics.input)).committed >= from + 1000,
+        'a thousand more records committed',
+        60_000,
+      );
+      await kill9(processor);
+    }
+    const finisher = spawnTotals(brokers, topics, { client, instance: 'p', args: fast });
+    try {
+      await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
+    } finally {
+      finisher.child.kill('SIGTERM');
+      await finisher.exited;
+    }
+    const verdict = await verifyRunningTotals({ brokers, input: topics.input, output: topics.output });
+    expect(verdict).toMatchObject({ ok: true, inputs: 12_000, outputs: 12_000, wrongTotals: 0, duplicated: 0 });
+  }, 240_000);
+});
