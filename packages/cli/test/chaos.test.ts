@@ -71,3 +71,34 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
     for (const kill of report.brokerKills) expect(kill.recoverySeconds).toBeLessThanOrEqual(30);
   }, 600_000);
 });
+
+// The stateful profile: a running total per account in a store, while processors and the broker are killed.
+// Besides exactly-once outputs, every total must be its account's sum so far (no store change lost or doubled).
+describe.each(CLIENTS)(
+  'chaos on %s, stateful: running totals in a store while processors and the broker die',
+  (client) => {
+    it('30,000 records over 1,000 accounts, 8 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
+      const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
+      const report = await runChaos({
+        records: 30_000,
+        partitions: 6,
+        instances: 3,
+        kills: 8,
+        zombies: 1,
+        brokerKills: 2,
+        restarts: 1,
+        seed,
+        client,
+        stateful: { accounts: 1000 },
+        log: (line) => console.log(`[chaos stateful ${client} seed ${seed}] ${line}`),
+      });
+      const { verdict, totals } = report;
+      console.log(
+        `[chaos stateful ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
+      );
+      expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
+      expect(totals).toMatchObject({ ok: true, keys: 1000, wrongTotals: 0, duplicated: 0, missing: 0 });
+      expect(report.inputsLost).toBe(0);
+    }, 600_000);
+  },
+);

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${packageRoot}dist/bin.js`;
-const copier = `${packageRoot}chaos/copier.ts`;
+/** The processors chaos runs: a stateless fan-out, or a running total per account in a store. */
+export const CHAOS_PROCESSORS = {
+  copier: `${packageRoot}chaos/copier.ts`,
+  totals: `${packageRoot}chaos/totals.ts`,
+} as const;
 
 export interface InstanceSettings {
   readonly brokers: string;
@@ -15,6 +19,8 @@ export interface InstanceSettings {
   readonly client: string;
   /** The slot's instance id: a restarted slot keeps it, as a supervisor restarting a pod would. */
   readonly instanceId: string;
+  /** Which processor it runs. */
+  readonly processor: keyof typeof CHAOS_PROCESSORS;
 }
 
 /** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
@@ -33,7 +39,7 @@ export class Instance {
       [
         bin,
         'run',
-        copier,
+        CHAOS_PROCESSORS[this.settings.processor],
         '--brokers',
         this.settings.brokers,
         '--provenance',

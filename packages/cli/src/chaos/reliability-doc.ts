@@ -8,15 +8,16 @@ export interface RecordedRun {
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
   > &
-    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost'>> & {
+    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals'>> & {
       readonly verdict: Omit<ChaosReport['verdict'], 'outputs'>;
     };
 }
 
-/** What a column is: the client, and the cluster's size when it is more than one node. */
+/** What a column is: the client, the cluster's size when it is more than one node, and whether it kept state. */
 function columnOf(run: RecordedRun): string {
   const nodes = run.report.nodes ?? 1;
-  return nodes === 1 ? run.client : `${run.client}, ${nodes} nodes`;
+  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...(run.report.totals ? ['stateful'] : [])];
+  return parts.join(', ');
 }
 
 /** The latest run per client and cluster size: a new run replaces the one of its column. */
@@ -67,6 +68,12 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
     ['**missing**', v.missing],
     ['**aborted records read by read_committed**', v.abortedRead],
     ['**per-partition order violations**', v.orderViolations],
+    [
+      '**stateful: wrong totals (a store change lost or doubled)**',
+      report.totals
+        ? `${report.totals.wrongTotals} (of ${report.totals.outputs} totals, ${report.totals.keys} accounts)`
+        : '-',
+    ],
     ['outputs citing no input', v.orphans],
     ['verdict', v.ok ? 'PASS' : 'FAIL'],
     ['wall time (verification)', `${report.seconds} s (${report.verifySeconds.toFixed(1)} s)`],

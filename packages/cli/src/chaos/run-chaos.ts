@@ -2,15 +2,19 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { changelogTopic } from '@exactly/core';
 import {
+  amountOf,
   createTopics,
   groupLag,
   type LocalCluster,
+  type RunningTotalsVerdict,
   readTopic,
   startKafka,
   testClient,
   type Verdict,
   verifyExactlyOnce,
+  verifyRunningTotals,
   waitForGroupCaughtUp,
 } from '@exactly/testkit';
 import { type BrokerKill, killBroker } from './broker-kills.js';
@@ -33,6 +37,11 @@ export interface ChaosOptions {
    * killed node stays down for a few seconds while the others take over.
    */
   readonly nodes?: number;
+  /**
+   * Run a stateful processor instead of the fan-out: a running total per account in a store (inputs over
+   * `accounts` accounts), checked by the state verifier as well.
+   */
+  readonly stateful?: { readonly accounts: number };
   /** The client adapter the processors run on. Default 'kafkajs'. */
   readonly client?: 'kafkajs' | 'platformatic';
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
@@ -56,6 +65,8 @@ export interface ChaosReport {
   readonly verifySeconds: number;
   /** Ids the feeder had acknowledged that are not in the input topic: the harness's own check, must be 0. */
   readonly inputsLost: number;
+  /** With `stateful`: the state check (each account's totals, in order, each the right sum). */
+  readonly totals?: RunningTotalsVerdict;
   readonly verdict: Verdict;
   readonly logs: string;
 }
@@ -79,17 +90,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const client = options.client ?? 'kafkajs';
   const name = `chaos-${options.seed}-${Date.now().toString(36)}`;
   const topics = { input: `${name}.in`, left: `${name}.left`, right: `${name}.right` };
+  const stateful = options.stateful;
+  // The stateful processor writes one output ("left") and keeps its store's changelog.
+  const outputs = stateful ? [topics.left] : [topics.left, topics.right];
+  const extraTopics = stateful
+    ? [
+        {
+          name: changelogTopic(name, 'totals'),
+          partitions: options.partitions,
+          config: { 'cleanup.policy': 'compact' },
+        },
+      ]
+    : [];
   const instances: Instance[] = [];
   const done = { kill: 0, zombie: 0, 'broker-kill': 0, restart: 0 };
   let fed = 0;
   try {
-    await createTopics(
-      kafka.brokers,
-      [topics.input, topics.left, topics.right, `${name}.dlq`].map((t) => ({
-        name: t,
-        partitions: options.partitions,
-      })),
-    );
+    await createTopics(kafka.brokers, [
+      ...[topics.input, ...outputs, `${name}.dlq`].map((t) => ({ name: t, partitions: options.partitions })),
+      ...extraTopics,
+    ]);
     for (let i = 0; i < options.instances; i++) {
       const instance = new Instance({
         brokers: kafka.brokers,
@@ -97,6 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         logFile: join(logs, `instance-${i}.log`),
         client,
         instanceId: `slot-${i}`,
+        processor: stateful ? 'totals' : 'copier',
         env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
       });
       instance.start();
@@ -112,7 +133,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // (k + 1) / (n + 1) of the records; the rest once the events are over.
     let eventsDone = 0;
     const share = () => (eventsDone + 1) / (plan.length + 1);
-    const feeding = feed(kafka.brokers, topics.input, options.records, share, (n) => (fed = n));
+    const message = stateful
+      ? (id: number) => ({
+          key: `account-${id % stateful.accounts}`,
+          value: JSON.stringify({ id, amount: amountOf(id) }),
+        })
+      : (id: number) => ({ key: `key-${id}`, value: JSON.stringify({ id }) });
+    const feeding = feed(kafka.brokers, topics.input, options.records, share, (n) => (fed = n), message);
     const progress = setInterval(() => {
       void groupLag(kafka.brokers, name, topics.input).then(
         (lag) =>
@@ -167,11 +194,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(instances.map((i) => i.stop()));
     log('drained; verifying');
     const verifyStarted = Date.now();
-    const verdict = await verifyExactlyOnce({
-      brokers: kafka.brokers,
-      input: topics.input,
-      outputs: [topics.left, topics.right],
-    });
+    const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs });
+    const totals = stateful
+      ? await verifyRunningTotals({ brokers: kafka.brokers, input: topics.input, output: topics.left })
+      : undefined;
     const verifySeconds = (Date.now() - verifyStarted) / 1000;
     const inputsLost = await lostInputs(kafka.brokers, topics.input, fed);
     return {
@@ -186,7 +212,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
       verifySeconds,
       inputsLost,
-      verdict,
+      ...(totals ? { totals } : {}),
+      verdict: totals && !totals.ok ? { ...verdict, ok: false } : verdict,
       logs,
     };
   } finally {
@@ -230,6 +257,7 @@ async function feed(
   count: number,
   share: () => number,
   progress: (fed: number) => void,
+  message: (id: number) => { key: string; value: string },
 ): Promise<void> {
   // KafkaJS loaded by @exactly/read-committed, whose send no longer drops a partition whose leader moved mid-send
   // (KafkaJS's own lost 164 of 20,000 ids on 3 nodes, seed 7); lostInputs() checks that the feed is whole.
@@ -240,8 +268,7 @@ async function feed(
     for (let first = 0; first < count; first += chunk) {
       while (first >= share() * count) await delay(20);
       const messages = [];
-      for (let id = first; id < Math.min(first + chunk, count); id++)
-        messages.push({ key: `key-${id}`, value: JSON.stringify({ id }) });
+      for (let id = first; id < Math.min(first + chunk, count); id++) messages.push(message(id));
       for (;;) {
         try {
           await producer.send({ topic, messages });
