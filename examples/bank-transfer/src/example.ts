@@ -4,7 +4,8 @@ import { bankTransfer } from './processor.js';
 
 export default {
   name: 'bank-transfer',
-  summary: 'each transfer becomes a debit and a credit in one transaction; invalid ones go to the dead-letter topic',
+  summary:
+    'each transfer becomes a debit, a credit and new balances in one transaction; overdrafts and invalid ones go to the dead-letter topic',
   processor: (suffix) => bankTransfer(suffix),
   record: transferRequest,
 } satisfies ExampleApp;

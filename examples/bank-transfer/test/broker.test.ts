@@ -1,26 +1,36 @@
 import { run } from '@exactly/runtime';
-import { runExampleOnBroker } from '@exactly/testkit';
+import { runExampleOnBroker, TestDriver } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import example from '../src/example.js';
+import { bankTransfer } from '../src/processor.js';
 
 const brokers = inject('kafkaBrokers');
 
 describe('bank-transfer on a real broker', () => {
-  it('valid transfers appear once as a debit and a credit; invalid ones once in the dead-letter topic', async () => {
+  it('each transfer once as a debit and a credit, or once in the dead-letter topic, with the balances a TestDriver computes', async () => {
+    const records = 2000;
     const verdict = await runExampleOnBroker(example, {
       brokers,
-      records: 2000,
+      records,
       start: (processor) => run(processor, { brokers, provenance: true, logLevel: 'silent' }),
     });
     expect(verdict).toMatchObject({
       ok: true,
-      inputs: 2000,
+      inputs: records,
       missing: 0,
       duplicated: 0,
       orderViolations: 0,
       abortedRead: 0,
     });
-    // 1 in 50 requests is invalid on purpose: 80 of 2000 go to the dead-letter topic.
-    expect(verdict.outputs.map((o) => o.records)).toEqual([1920, 1920, 80]); // debits, credits, dlq
+    // The same records through the TestDriver: the broker run, spread over partitions by customer, must refuse
+    // exactly the same overdrafts (a customer's balances live in one partition's store).
+    const driver = new TestDriver(bankTransfer());
+    for (let i = 0; i < records; i++) {
+      const { key, value } = example.record(i);
+      await driver.send(key, value);
+    }
+    const refused = driver.deadLetters().length;
+    expect(refused).toBeGreaterThan(40); // the invalid ones, and overdrafts
+    expect(verdict.outputs.map((o) => o.records)).toEqual([records - refused, records - refused, refused]);
   });
 });

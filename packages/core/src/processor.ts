@@ -28,10 +28,14 @@ export type NoStores = {};
  * are kept rather than widened to `string` and refused.
  */
 export type Handler<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> = O extends unknown
-  ? (
-      record: RecordOf<I>,
-      context: HandlerContext<NoInfer<S>>,
-    ) => HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>
+  ? // Written as a method (then picked out of its object): its parameters are then compared both ways, so a
+    // processor with typed stores is still a `Processor` where any processor is taken (runners, tools).
+    {
+      handle(
+        record: RecordOf<I>,
+        context: HandlerContext<NoInfer<S>>,
+      ): HandlerResult<NoInfer<O>> | Promise<HandlerResult<NoInfer<O>>>;
+    }['handle']
   : never;
 
 /** What to do with a record whose decode, handler or encode fails. */

@@ -1,4 +1,5 @@
-import { bindSerde, type Processor } from '@exactly/core';
+import { bindSerde, changelogTopic, type Processor } from '@exactly/core';
+import type { TopicSpec } from './kafka/client.js';
 import type { ExampleApp } from './example.js';
 import { testClient } from './kafka/client.js';
 
@@ -15,6 +16,22 @@ export function topicsOf(processor: Processor): ProcessorTopics {
     outputs: Object.values(processor.outputs).map((t) => t.name),
     deadLetter: processor.deadLetter,
   };
+}
+
+/**
+ * Every topic a processor needs, `partitions` each: its input, outputs and dead-letter topic, and its stores'
+ * changelogs (compacted).
+ */
+export function topicSpecsOf(processor: Processor, partitions: number): TopicSpec[] {
+  const topics = topicsOf(processor);
+  return [
+    ...[topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions })),
+    ...Object.keys(processor.stores ?? {}).map((store) => ({
+      name: changelogTopic(processor.id, store),
+      partitions,
+      config: { 'cleanup.policy': 'compact' },
+    })),
+  ];
 }
 
 /** Encodes an example's generated records with the processor's input serdes, as they go to Kafka. */

@@ -1,6 +1,6 @@
 import type { Processor } from '@exactly/core';
 import type { ExampleApp } from './example.js';
-import { topicsOf, writeExampleRecords } from './example-records.js';
+import { topicSpecsOf, topicsOf, writeExampleRecords } from './example-records.js';
 import { createTopics } from './kafka/client.js';
 import { waitForGroupCaughtUp } from './kafka/group.js';
 import { type Verdict, verifyExactlyOnce } from './verifier/verify.js';
@@ -20,10 +20,7 @@ export interface ExampleRunOptions {
 export async function runExampleOnBroker(example: ExampleApp, options: ExampleRunOptions): Promise<Verdict> {
   const processor = example.processor(`-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
   const topics = topicsOf(processor);
-  await createTopics(
-    options.brokers,
-    [topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions: options.partitions ?? 3 })),
-  );
+  await createTopics(options.brokers, topicSpecsOf(processor, options.partitions ?? 3));
   await writeExampleRecords(options.brokers, example, processor, 0, options.records);
   const app = await options.start(processor);
   try {

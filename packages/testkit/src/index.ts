@@ -10,7 +10,7 @@ export type {
 export { TestDriver } from './driver.js';
 export type { ExampleApp, GeneratedRecord } from './example.js';
 export type { ProcessorTopics } from './example-records.js';
-export { exampleEncoder, topicsOf, writeExampleRecords } from './example-records.js';
+export { exampleEncoder, topicSpecsOf, topicsOf, writeExampleRecords } from './example-records.js';
 export type { ExampleRunOptions } from './example-run.js';
 export { runExampleOnBroker } from './example-run.js';
 export type { TopicSpec } from './kafka/client.js';

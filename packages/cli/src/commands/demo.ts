@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createTopics, freePort, groupLag, topicsOf, verifyExactlyOnce } from '@exactly/testkit';
+import { createTopics, freePort, groupLag, topicSpecsOf, topicsOf, verifyExactlyOnce } from '@exactly/testkit';
 import { resolveBrokers } from '../brokers.js';
 import { startDelayProbe } from '../demo/delay-probe.js';
 import { startGenerator } from '../demo/generator.js';
@@ -43,10 +43,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const suffix = `-demo-${Date.now().toString(36)}`;
   const processor = app.processor(suffix);
   const topics = topicsOf(processor);
-  await createTopics(
-    brokers,
-    [topics.input, ...topics.outputs, topics.deadLetter].map((name) => ({ name, partitions })),
-  );
+  await createTopics(brokers, topicSpecsOf(processor, partitions));
   say(`Kafka at ${brokers}; topics ${topics.input} -> ${topics.outputs.join(', ')} (${partitions} partitions each).`);
   say(
     `Writing ${records} records at ${rate}/s; the processor runs in its own process${values['no-crash'] ? '' : ' and will be killed once (SIGKILL) mid-run'}.\n`,
