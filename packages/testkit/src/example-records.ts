@@ -1,6 +1,6 @@
 import { bindSerde, changelogTopic, type Processor } from '@exactly/core';
-import type { TopicSpec } from './kafka/client.js';
 import type { ExampleApp } from './example.js';
+import type { TopicSpec } from './kafka/client.js';
 import { testClient } from './kafka/client.js';
 
 export interface ProcessorTopics {
