@@ -9,8 +9,8 @@ export {
   RecordError,
 } from './errors.js';
 export { Headers } from './headers.js';
-export type { BoundStore } from './partition-stores.js';
-export { PartitionStores } from './partition-stores.js';
+export type { BoundStore, CommittedState } from './partition-stores.js';
+export { MemoryState, PartitionStores } from './partition-stores.js';
 export type { PipelineOptions, RecordOutcome } from './pipeline.js';
 export { RecordPipeline } from './pipeline.js';
 export type {

@@ -14,6 +14,47 @@ export interface BoundStore {
 type Changes = Map<string, Buffer | null>;
 
 /**
+ * Where a store's committed state lives: in memory (the default), or in a local database that survives a
+ * restart (the runtime's `stateDir`). Keys are the encoded key's bytes, as latin1.
+ */
+export interface CommittedState {
+  get(key: string): Buffer | undefined;
+  entries(): Iterable<[string, Buffer]>;
+  /** Applies changes that are committed (a confirmed transaction, or records read back from the changelog). */
+  apply(changes: ReadonlyMap<string, Buffer | null>): void;
+  readonly size: number;
+  clear(): void;
+}
+
+/** The committed state in a Map: lost with the process, rebuilt from the changelog. */
+export class MemoryState implements CommittedState {
+  private readonly map = new Map<string, Buffer>();
+
+  get(key: string): Buffer | undefined {
+    return this.map.get(key);
+  }
+
+  entries(): Iterable<[string, Buffer]> {
+    return this.map.entries();
+  }
+
+  apply(changes: ReadonlyMap<string, Buffer | null>): void {
+    for (const [key, bytes] of changes) {
+      if (bytes === null) this.map.delete(key);
+      else this.map.set(key, bytes);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/**
  * One store's state for one input partition, in three layers: what is committed; what the open transaction
  * has changed; what the record being handled has changed. A record's changes join the transaction's when it
  * succeeds and vanish when it becomes a dead letter; the transaction's join the committed state only once its
@@ -21,11 +62,13 @@ type Changes = Map<string, Buffer | null>;
  * handler that changes an object it read changes nothing until it puts it.
  */
 class StoreState implements KeyValueStore<unknown, unknown> {
-  private readonly committed = new Map<string, Buffer>();
   private readonly transaction: Changes = new Map();
   private readonly record: Changes = new Map();
 
-  constructor(private readonly bound: BoundStore) {}
+  constructor(
+    private readonly bound: BoundStore,
+    readonly committed: CommittedState,
+  ) {}
 
   get(key: unknown): unknown {
     const bytes = this.current(this.keyOf(key));
@@ -54,7 +97,7 @@ class StoreState implements KeyValueStore<unknown, unknown> {
         if (bytes !== null) yield this.entry(key, bytes);
       }
     }
-    for (const [key, bytes] of this.committed) if (!seen.has(key)) yield this.entry(key, bytes);
+    for (const [key, bytes] of this.committed.entries()) if (!seen.has(key)) yield this.entry(key, bytes);
   }
 
   /** Keys in the committed state. */
@@ -87,7 +130,7 @@ class StoreState implements KeyValueStore<unknown, unknown> {
   }
 
   applyTransaction(): void {
-    for (const [key, bytes] of this.transaction) this.write(key, bytes);
+    if (this.transaction.size > 0) this.committed.apply(this.transaction);
     this.transaction.clear();
   }
 
@@ -96,19 +139,16 @@ class StoreState implements KeyValueStore<unknown, unknown> {
     this.record.clear();
   }
 
-  /** A changelog record read back on restore: the committed state takes it as it is. */
-  restore(key: Buffer, value: Buffer | null): void {
-    this.write(key.toString('latin1'), value);
+  /** Changelog records read back on restore, in log order: the committed state takes them as they are. */
+  restore(records: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer | null }>): void {
+    const changes: Changes = new Map();
+    for (const { key, value } of records) changes.set(key.toString('latin1'), value);
+    this.committed.apply(changes);
   }
 
   clear(): void {
     this.committed.clear();
     this.discardTransaction();
-  }
-
-  private write(key: string, bytes: Buffer | null): void {
-    if (bytes === null) this.committed.delete(key);
-    else this.committed.set(key, bytes);
   }
 
   private current(key: string): Buffer | undefined {
@@ -161,8 +201,10 @@ export class PartitionStores {
     stores: readonly BoundStore[],
     /** The input partition: the changelog partition its changes go to. */
     readonly partition: number,
+    /** Where each store keeps its committed state; in memory unless the runtime says otherwise. */
+    committedFor: (store: BoundStore) => CommittedState = () => new MemoryState(),
   ) {
-    this.states = new Map(stores.map((bound) => [bound.name, new StoreState(bound)]));
+    this.states = new Map(stores.map((bound) => [bound.name, new StoreState(bound, committedFor(bound))]));
     this.views = Object.freeze(Object.fromEntries(this.states));
   }
 
@@ -195,11 +237,11 @@ export class PartitionStores {
     for (const state of this.states.values()) state.discardTransaction();
   }
 
-  /** A changelog record of store `name`, read back: the committed state takes it. */
-  restore(name: string, key: Buffer, value: Buffer | null): void {
+  /** Changelog records of store `name`, read back in log order: the committed state takes them. */
+  restore(name: string, records: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer | null }>): void {
     const state = this.states.get(name);
     if (!state) throw new Error(`no store '${name}' to restore into`);
-    state.restore(key, value);
+    state.restore(records);
   }
 
   /** Forgets everything: before a restore from the changelog. */

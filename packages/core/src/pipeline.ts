@@ -1,6 +1,6 @@
 import { DecodeError, EncodeError, HandlerError, messageOf, type RecordError, type RecordLocation } from './errors.js';
 import { Headers, sourceHeaders } from './headers.js';
-import { type BoundStore, PartitionStores } from './partition-stores.js';
+import { type BoundStore, type CommittedState, PartitionStores } from './partition-stores.js';
 import type { Processor } from './processor.js';
 import { recordBatchBytes } from './record-size.js';
 import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
@@ -81,9 +81,12 @@ export class RecordPipeline {
     return new RecordPipeline(this.processor, this.input, this.outputs, this.provenance, limits, this.stores);
   }
 
-  /** Empty stores for input partition `partition` (its state is restored or seeded into them). */
-  createStores(partition: number): PartitionStores {
-    return new PartitionStores(this.stores, partition);
+  /**
+   * Stores for input partition `partition` (its state is restored or seeded into them); `committedFor` says
+   * where each keeps its committed state (in memory by default).
+   */
+  createStores(partition: number, committedFor?: (store: BoundStore) => CommittedState): PartitionStores {
+    return new PartitionStores(this.stores, partition, committedFor);
   }
 
   /** The processor's changelog topics, one per store. */

@@ -119,8 +119,8 @@ describe('stores in the record pipeline', () => {
 
   it('entries() sees the committed state with the transaction and the record on top, deletes included', async () => {
     const { pipeline, stores } = await setup();
-    stores.restore('balances', Buffer.from('a'), Buffer.from('1'));
-    stores.restore('balances', Buffer.from('b'), Buffer.from('2'));
+    stores.restore('balances', [{ key: Buffer.from('a'), value: Buffer.from('1') }]);
+    stores.restore('balances', [{ key: Buffer.from('b'), value: Buffer.from('2') }]);
     await pipeline.process(raw({ account: 'c', cents: 3 }), stores);
     stores.views.balances?.delete('a');
     expect(new Map(stores.views.balances?.entries())).toEqual(
@@ -133,10 +133,10 @@ describe('stores in the record pipeline', () => {
 
   it('restores the committed state from changelog records (the last one of a key wins; a tombstone deletes)', async () => {
     const { stores, balanceOf } = await setup();
-    stores.restore('balances', Buffer.from('a'), Buffer.from('5'));
-    stores.restore('balances', Buffer.from('a'), Buffer.from('9'));
-    stores.restore('balances', Buffer.from('b'), Buffer.from('1'));
-    stores.restore('balances', Buffer.from('b'), null);
+    stores.restore('balances', [{ key: Buffer.from('a'), value: Buffer.from('5') }]);
+    stores.restore('balances', [{ key: Buffer.from('a'), value: Buffer.from('9') }]);
+    stores.restore('balances', [{ key: Buffer.from('b'), value: Buffer.from('1') }]);
+    stores.restore('balances', [{ key: Buffer.from('b'), value: null }]);
     expect(balanceOf('a')).toBe(9);
     expect(balanceOf('b')).toBeUndefined();
     expect(stores.sizes()).toEqual({ balances: 1 });

@@ -74,7 +74,10 @@ export class PartitionState {
     let records = 0;
     for (const [name, changelog] of pipeline.storeChangelogs) {
       await admin.readToEnd(changelog, partition, null, (batch) => {
-        for (const record of batch) stores.restore(name, record.key ?? Buffer.alloc(0), record.value);
+        stores.restore(
+          name,
+          batch.map((record) => ({ key: record.key ?? Buffer.alloc(0), value: record.value })),
+        );
         records += batch.length;
         metrics.restoredRecords.inc({ store: name }, batch.length);
       });
