@@ -244,9 +244,9 @@ export class PartitionStores {
     state.restore(records);
   }
 
-  /** Forgets everything: before a restore from the changelog. */
-  clear(): void {
-    for (const state of this.states.values()) state.clear();
+  /** Forgets everything of store `name` (of every store if none is named): before a rebuild from the changelog. */
+  clear(name?: string): void {
+    for (const [storeName, state] of this.states) if (name === undefined || name === storeName) state.clear();
   }
 
   /** Keys in each store's committed state. */

@@ -103,6 +103,16 @@ export class PartitionReader {
     }
   }
 
+  /** The partition's first offset and its last stable offset (ListOffsets, read_committed). */
+  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string }> {
+    const cluster = await this.connect();
+    await cluster.addTargetTopic(topic);
+    const [offsets] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions: [{ partition }] }]);
+    const end = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+    if (end === undefined) throw new Error(`no end offset for ${topic} partition ${partition}`);
+    return { start: (await this.logStart(cluster, topic, partition)).toString(), stableEnd: end };
+  }
+
   async close(): Promise<void> {
     const cluster = this.cluster;
     this.cluster = undefined;

@@ -41,6 +41,13 @@ export interface RunOptions {
    * open transaction at once instead of after the transaction timeout. Default `<hostname>-<pid>`.
    */
   readonly instanceId?: string;
+  /**
+   * A directory where stores keep a local copy (LMDB) that outlives the process: a restart, or a partition that
+   * comes back, then reads only the changelog's tail after the copy's checkpoint instead of the whole
+   * changelog. One process per directory (a lock file says which). Default: none, stores live in memory and
+   * are rebuilt from their changelogs. See docs/state.md.
+   */
+  readonly stateDir?: string;
 }
 
 export interface ResolvedOptions {
@@ -57,4 +64,5 @@ export interface ResolvedOptions {
   readonly client: ClientName;
   readonly logLevel: LevelWithSilent;
   readonly instanceId: string;
+  readonly stateDir: string | undefined;
 }

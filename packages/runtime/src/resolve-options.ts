@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { ExactlyConfigError } from '@exactly/core';
 import { nodeRunsPlatformatic, PLATFORMATIC_NODE_REQUIREMENT } from './adapters/platformatic/node-version.js';
 import type { ResolvedOptions, RunOptions } from './options.js';
@@ -42,5 +43,13 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     client,
     logLevel: options.logLevel ?? 'info',
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
+    stateDir: stateDirOf(options.stateDir),
   };
+}
+
+function stateDirOf(stateDir: string | undefined): string | undefined {
+  if (stateDir === undefined) return undefined;
+  if (typeof stateDir !== 'string' || stateDir.trim() === '')
+    throw new ExactlyConfigError('stateDir', 'must be a directory path (or left out to keep stores in memory)');
+  return resolve(stateDir);
 }

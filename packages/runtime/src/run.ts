@@ -9,8 +9,10 @@ import {
   type TopicMap,
 } from '@exactly/core';
 import { createAdapter } from './adapters/create-adapter.js';
+import { MAX_MESSAGE_BYTES } from './adapters/topic-settings.js';
 import { backoffMs } from './backoff.js';
 import { Engine } from './engine/engine.js';
+import { LocalStateDir } from './engine/local-state.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
@@ -89,13 +91,24 @@ export async function runOnAdapter(
   let limits: Map<string, number>;
   try {
     partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, bound, resolved), log);
-    limits = await retryWhileRetriable(() => admin.maxMessageBytes(bound.outputTopics), log);
+    limits = await retryWhileRetriable(() => admin.topicSettings(bound.outputTopics, MAX_MESSAGE_BYTES), log);
   } catch (error) {
     await admin.close();
     throw error;
   }
   // An output over its topic's limit becomes a dead letter before it is sent, instead of a refused transaction.
   const pipeline = bound.withMaxRecordBytes(Object.fromEntries(limits));
+  let localState: LocalStateDir | undefined;
+  if (resolved.stateDir !== undefined && bound.changelogTopics.length > 0) {
+    try {
+      // A database per store and input partition, with room for the input to grow.
+      const databases = Math.max(256, 4 * bound.changelogTopics.length * partitions);
+      localState = await LocalStateDir.open(resolved.stateDir, processor.id, databases);
+    } catch (error) {
+      await admin.close();
+      throw error;
+    }
+  }
   const metrics = new EngineMetrics();
   const engine = new Engine(
     {
@@ -111,6 +124,7 @@ export async function runOnAdapter(
       maxBatchRecords: resolved.maxBatchRecords,
       transactionTimeoutMs: resolved.transactionTimeoutMs,
       maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
+      localState,
     },
     {
       groupId: processor.id,
@@ -133,6 +147,7 @@ export async function runOnAdapter(
   } catch (error) {
     server?.close();
     await engine.stop();
+    await localState?.close();
     throw error;
   }
   log.info(
@@ -146,11 +161,13 @@ export async function runOnAdapter(
     'processor started',
   );
   const closeServer = () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  engine.done.then(closeServer, closeServer);
+  // The local copies close once the engine is done (stopped, or stopped by an error): no task writes after.
+  const closeAll = () => closeServer().then(() => localState?.close());
+  engine.done.then(closeAll, closeAll);
   return {
     stop: async () => {
       await engine.stop();
-      await closeServer();
+      await closeAll();
       log.info('processor stopped');
     },
     done: engine.done,

@@ -1,4 +1,7 @@
-import { defineProcessor, json, store, string, topic } from '@exactly/core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineProcessor, ExactlyConfigError, json, store, string, topic } from '@exactly/core';
 import { describe, expect, it } from 'vitest';
 import { type FakeCall, FakeKafka, type FaultOptions } from './fake/fake-kafka.js';
 import { type Fencing, runOnFake, until } from './fake/run-on-fake.js';
@@ -9,6 +12,21 @@ import { type Fencing, runOnFake, until } from './fake/run-on-fake.js';
 // each once; and the changelog must end with each key's final total.
 
 const MODES: readonly Fencing[] = ['partition', 'instance'];
+/** Where the committed state lives: in memory, or in a local copy under a state directory (LMDB). */
+type Keeping = 'memory' | 'local';
+const CASES: ReadonlyArray<[Fencing, Keeping]> = MODES.flatMap((m) => [
+  [m, 'memory'],
+  [m, 'local'],
+]);
+
+function newStateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'exactly-state-'));
+}
+
+/** Run options for `keeping`: a fresh state directory for a local copy (one per instance). */
+function keepingOptions(keeping: Keeping): { stateDir?: string } {
+  return keeping === 'local' ? { stateDir: newStateDir() } : {};
+}
 const KEYS = 5;
 
 interface Amount {
@@ -121,13 +139,13 @@ const FAULTS: ReadonlyArray<[string, FakeCall, Parameters<FakeKafka['failNext']>
   ['the commit fails, then the abort of the next one too', 'abort', 'retriable', { code: 'REQUEST_TIMED_OUT' }],
 ];
 
-describe.each(MODES)(
-  'stores on the fake Kafka, %s fencing: the state is what the committed records made it',
-  (fencing) => {
+describe.each(CASES)(
+  'stores on the fake Kafka, %s fencing, state in %s: the state is what the committed records made it',
+  (fencing, keeping) => {
     it('running totals per key, with dead letters whose writes are undone', async () => {
       const kafka = new FakeKafka();
       setUp(kafka, 200, 2);
-      await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25 });
+      await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, ...keepingOptions(keeping) });
       checkTotals(kafka, 200);
       expect(kafka.read('totals.dlq').length).toBeGreaterThan(0);
     });
@@ -139,7 +157,7 @@ describe.each(MODES)(
         setUp(kafka, 200, 2);
         kafka.failNext(call, kind, { ...options, times: 2 });
         if (call === 'abort') kafka.failNext('commit', 'abortable', { code: 'INVALID_TXN_STATE' });
-        await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25 });
+        await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, ...keepingOptions(keeping) });
         checkTotals(kafka, 200);
         expect(kafka.count('abort') + kafka.inits()).toBeGreaterThan(1); // the fault did strike
       },
@@ -148,53 +166,140 @@ describe.each(MODES)(
     it('a new instance restores the stores from the changelog and goes on from there', async () => {
       const kafka = new FakeKafka();
       setUp(kafka, 120, 2);
-      await runUntilDone(kafka, fencing, 120, 2, { maxBatchRecords: 25 });
+      await runUntilDone(kafka, fencing, 120, 2, { maxBatchRecords: 25, ...keepingOptions(keeping) });
       setUp(kafka, 80, 2, 120); // more input while no instance runs
-      await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, instanceId: 'another' });
+      await runUntilDone(kafka, fencing, 200, 2, {
+        maxBatchRecords: 25,
+        instanceId: 'another',
+        ...keepingOptions(keeping),
+      });
       checkTotals(kafka, 200);
     });
   },
 );
 
-describe('stores on the fake Kafka, instance fencing: rebalances', () => {
-  it('the group moving on mid-transaction: the changes are dropped and the poll redone', async () => {
-    const kafka = new FakeKafka();
-    setUp(kafka, 200, 2);
-    let moves = 3;
-    kafka.before('sendOffsets', () => {
-      if (moves-- > 0) kafka.rebalance();
+describe.each(['memory', 'local'] as const)(
+  'stores on the fake Kafka, instance fencing, state in %s: rebalances',
+  (keeping) => {
+    it('the group moving on mid-transaction: the changes are dropped and the poll redone', async () => {
+      const kafka = new FakeKafka();
+      setUp(kafka, 200, 2);
+      let moves = 3;
+      kafka.before('sendOffsets', () => {
+        if (moves-- > 0) kafka.rebalance();
+      });
+      await runUntilDone(kafka, 'instance', 200, 2, { maxBatchRecords: 25, ...keepingOptions(keeping) });
+      checkTotals(kafka, 200);
     });
-    await runUntilDone(kafka, 'instance', 200, 2, { maxBatchRecords: 25 });
+
+    it('a partition that moves to another instance and back: each owner restores what the other committed', async () => {
+      const kafka = new FakeKafka();
+      setUp(kafka, 100, 2);
+      const app = await runOnFake(kafka, 'instance', totals() as never, {
+        maxBatchRecords: 25,
+        ...keepingOptions(keeping),
+      });
+      try {
+        await until(() => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 100), 'partition 1 done');
+        // A second instance joins: it gets partition 1, restores its store from the changelog, and goes on.
+        const other = await runOnFake(kafka, 'instance', totals() as never, {
+          maxBatchRecords: 25,
+          instanceId: 'other',
+          ...keepingOptions(keeping),
+        });
+        try {
+          setUp(kafka, 40, 2, 100);
+          await until(
+            () => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 140),
+            'partition 1 done by the other',
+          );
+        } finally {
+          await other.stop(); // partition 1 comes back to the first instance, which must restore it again
+        }
+        setUp(kafka, 60, 2, 140);
+        await until(
+          () =>
+            kafka.committedOffset(names.id, names.input, 0) === inputsOn(0, 200) &&
+            kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 200),
+          'all done',
+        );
+      } finally {
+        await app.stop();
+      }
+      checkTotals(kafka, 200);
+    });
+  },
+);
+
+describe.each(MODES)('local copies of the stores (stateDir), %s fencing', (fencing) => {
+  const restoresOf = (kafka: FakeKafka) => kafka.restores.filter((r) => r.topic === names.changelog);
+
+  it('a restart reads only the changelog after the checkpoint, and the totals go on from the copy', async () => {
+    const kafka = new FakeKafka();
+    const stateDir = newStateDir();
+    setUp(kafka, 150, 2);
+    await runUntilDone(kafka, fencing, 150, 2, { maxBatchRecords: 25, stateDir });
+    const firstRun = restoresOf(kafka).length;
+    expect(restoresOf(kafka).every((r) => r.from === null)).toBe(true); // nothing local yet: whole changelogs
+    setUp(kafka, 50, 2, 150);
+    await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, stateDir });
+    const restart = restoresOf(kafka).slice(firstRun);
+    expect(restart.length).toBeGreaterThan(0);
+    for (const { partition, from, records } of restart) {
+      // The checkpoint is where the last commit's changelog records ended: nothing of the first run is read again.
+      expect(from, `partition ${partition} restored from its checkpoint`).not.toBeNull();
+      expect(records).toBe(0);
+      expect(Number(from)).toBeGreaterThan(0);
+    }
     checkTotals(kafka, 200);
   });
 
-  it('a partition that moves to another instance and back: each owner restores what the other committed', async () => {
+  it('a checkpoint older than the changelog keeps deletes is not used: the copy is rebuilt whole', async () => {
     const kafka = new FakeKafka();
+    kafka.createTopic(names.changelog, 2, { deleteRetentionMs: 1 });
+    const stateDir = newStateDir();
     setUp(kafka, 100, 2);
-    const app = await runOnFake(kafka, 'instance', totals() as never, { maxBatchRecords: 25 });
+    await runUntilDone(kafka, fencing, 100, 2, { maxBatchRecords: 25, stateDir });
+    const firstRun = restoresOf(kafka).length;
+    await until(() => true, 'a millisecond passes', 10); // the checkpoints are older than 1 ms from here on
+    setUp(kafka, 50, 2, 100);
+    await runUntilDone(kafka, fencing, 150, 2, { maxBatchRecords: 25, stateDir });
+    const restart = restoresOf(kafka).slice(firstRun);
+    expect(restart.length).toBeGreaterThan(0);
+    expect(restart.every((r) => r.from === null && r.records > 0)).toBe(true);
+    checkTotals(kafka, 150);
+  });
+
+  it('a copy ahead of its changelog (the topic was recreated) is rebuilt from the new changelog', async () => {
+    const stateDir = newStateDir();
+    const before = new FakeKafka();
+    setUp(before, 200, 2);
+    await runUntilDone(before, fencing, 200, 2, { maxBatchRecords: 25, stateDir });
+    const kafka = new FakeKafka(); // the same topics, recreated: shorter logs than the copy's checkpoints
+    setUp(kafka, 3, 2); // keys k0..k2 only: k3 and k4 must be gone from the rebuilt copy
+    await runUntilDone(kafka, fencing, 3, 2, { maxBatchRecords: 25, stateDir });
+    expect(restoresOf(kafka).every((r) => r.from === null)).toBe(true);
+    setUp(kafka, 57, 2, 3);
+    await runUntilDone(kafka, fencing, 60, 2, { maxBatchRecords: 25, stateDir });
+    checkTotals(kafka, 60); // totals from the new log alone: nothing of the old copy leaks in
+  });
+
+  it('one process per state directory: a second run() on it is refused; a lock left by a dead process is taken', async () => {
+    const kafka = new FakeKafka();
+    const stateDir = newStateDir();
+    setUp(kafka, 20, 2);
+    const app = await runOnFake(kafka, fencing, totals() as never, { stateDir });
     try {
-      await until(() => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 100), 'partition 1 done');
-      // A second instance joins: it gets partition 1, restores its store from the changelog, and goes on.
-      const other = await runOnFake(kafka, 'instance', totals() as never, { maxBatchRecords: 25, instanceId: 'other' });
-      try {
-        setUp(kafka, 40, 2, 100);
-        await until(
-          () => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 140),
-          'partition 1 done by the other',
-        );
-      } finally {
-        await other.stop(); // partition 1 comes back to the first instance, which must restore it again
-      }
-      setUp(kafka, 60, 2, 140);
-      await until(
-        () =>
-          kafka.committedOffset(names.id, names.input, 0) === inputsOn(0, 200) &&
-          kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 200),
-        'all done',
+      await expect(runOnFake(kafka, fencing, totals() as never, { stateDir, instanceId: 'second' })).rejects.toThrow(
+        ExactlyConfigError,
       );
     } finally {
       await app.stop();
     }
-    checkTotals(kafka, 200);
+    // A process that died (SIGKILL) leaves its lock file: a pid that is not alive does not hold the directory.
+    writeFileSync(join(stateDir, names.id, 'LOCK'), '2147483646');
+    setUp(kafka, 20, 2, 20);
+    await runUntilDone(kafka, fencing, 40, 2, { stateDir });
+    checkTotals(kafka, 40);
   });
 });

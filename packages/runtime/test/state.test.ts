@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { changelogTopic } from '@exactly/core';
 import { MissingTopicsError, run } from '@exactly/runtime';
 import {
@@ -17,6 +20,51 @@ import { kill9, spawnTotals } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
 const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
+
+interface StoresRestored {
+  readonly partition: number;
+  readonly fromCheckpoint: boolean;
+  readonly line: string;
+}
+
+/** The 'stores restored' log lines of a process: did each restore start from a local checkpoint? */
+function storesRestored(logs: string): StoresRestored[] {
+  return logs
+    .split('\n')
+    .filter((line) => line.includes('"stores restored"'))
+    .map((line) => ({ line, entry: JSON.parse(line) as { partition: number; fromCheckpoint?: object } }))
+    .map(({ line, entry }) => ({
+      partition: entry.partition,
+      line,
+      fromCheckpoint: Object.keys(entry.fromCheckpoint ?? {}).length > 0,
+    }));
+}
+
+/** The local copies' checkpoints of the 'totals' store, per partition, read from its LMDB after the run. */
+async function checkpointsOf(stateDir: string, id: string, partitions: number): Promise<(string | undefined)[]> {
+  const { open } = await import('lmdb');
+  const env = open({ path: join(stateDir, id, 'stores'), maxDbs: 16 });
+  try {
+    const checkpoints = env.openDB<{ offset: string }, string>({ name: 'checkpoints', encoding: 'json' });
+    return Array.from({ length: partitions }, (_, p) => checkpoints.get(`totals/${p}`)?.offset);
+  } finally {
+    await env.close();
+  }
+}
+
+/** Each partition's offset before its last record, the marker of its last transaction (a quiet topic). */
+async function beforeLastMarker(topic: string): Promise<(string | undefined)[]> {
+  const admin = testClient(brokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets
+      .sort((a, b) => a.partition - b.partition)
+      .map((o) => (Number(o.high) > 0 ? String(Number(o.high) - 1) : undefined));
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Fresh topics for a running-totals run: input and output with `partitions` each, and the store's changelog. */
 async function totalsTopics(name: string, partitions: number, withChangelog = true) {
@@ -76,33 +124,51 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
     }
   });
 
-  it('SIGKILLed mid-transaction, again and again: the totals are still exact', async () => {
-    const topics = await totalsTopics('totals-kill', 3);
-    await generateAmounts({ brokers, topic: topics.input, count: 12_000, keys: 100 });
-    for (let round = 0; round < 3; round++) {
-      const processor = spawnTotals(brokers, topics, {
-        client,
-        instance: 'p',
-        args: fast,
-        env: { EXACTLY_TEST_SLOW_MS: '1' }, // transactions stay open long enough to be cut
-      });
-      // Let it commit some transactions, then kill it, most likely in the middle of another.
-      const from = (await groupProgress(brokers, topics.id, topics.input)).committed;
-      await waitUntil(
-        async () => (await groupProgress(brokers, topics.id, topics.input)).committed >= from + 1000,
-        'a thousand more records committed',
-        60_000,
-      );
-      await kill9(processor);
-    }
-    const finisher = spawnTotals(brokers, topics, { client, instance: 'p', args: fast });
-    try {
-      await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
-    } finally {
-      finisher.child.kill('SIGTERM');
-      await finisher.exited;
-    }
-    const verdict = await verifyRunningTotals({ brokers, input: topics.input, output: topics.output });
-    expect(verdict).toMatchObject({ ok: true, inputs: 12_000, outputs: 12_000, wrongTotals: 0, duplicated: 0 });
-  }, 240_000);
+  it.each(['memory', 'local'] as const)(
+    'SIGKILLed mid-transaction, again and again, state in %s: the totals are still exact',
+    async (keeping) => {
+      const topics = await totalsTopics(`totals-kill-${keeping}`, 3);
+      const stateDir = keeping === 'local' ? mkdtempSync(join(tmpdir(), 'exactly-state-')) : undefined;
+      const args = [...fast, ...(stateDir ? ['--state-dir', stateDir] : [])];
+      await generateAmounts({ brokers, topic: topics.input, count: 12_000, keys: 100 });
+      const restores: StoresRestored[] = [];
+      for (let round = 0; round < 3; round++) {
+        const processor = spawnTotals(brokers, topics, {
+          client,
+          instance: 'p',
+          args,
+          env: { EXACTLY_TEST_SLOW_MS: '1' }, // transactions stay open long enough to be cut
+        });
+        // Let it commit some transactions, then kill it, most likely in the middle of another.
+        const from = (await groupProgress(brokers, topics.id, topics.input)).committed;
+        await waitUntil(
+          async () => (await groupProgress(brokers, topics.id, topics.input)).committed >= from + 1000,
+          'a thousand more records committed',
+          60_000,
+        );
+        await kill9(processor);
+        restores.push(...storesRestored(processor.output()));
+      }
+      const finisher = spawnTotals(brokers, topics, { client, instance: 'p', args });
+      try {
+        await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
+      } finally {
+        finisher.child.kill('SIGTERM');
+        await finisher.exited;
+      }
+      restores.push(...storesRestored(finisher.output()));
+      const verdict = await verifyRunningTotals({ brokers, input: topics.input, output: topics.output });
+      expect(verdict).toMatchObject({ ok: true, inputs: 12_000, outputs: 12_000, wrongTotals: 0, duplicated: 0 });
+      if (keeping === 'local') {
+        // After a partition's first restore, every one starts from the local copy's checkpoint, not the changelog's
+        // start (only a restore that ended is logged).
+        const later = restores.filter((r, i) => restores.findIndex((f) => f.partition === r.partition) < i);
+        expect(later.length).toBeGreaterThan(0);
+        expect(later.filter((r) => !r.fromCheckpoint).map((r) => r.line)).toEqual([]);
+        // The last commit moved each checkpoint to its changelog records' end: just before the commit marker.
+        expect(await checkpointsOf(stateDir ?? '', topics.id, 3)).toEqual(await beforeLastMarker(topics.changelog));
+      }
+    },
+    240_000,
+  );
 });

@@ -7,7 +7,7 @@ import { startProgressLine } from '../progress.js';
 const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
                    [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
                    [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
-                   [--client kafkajs|platformatic] [--instance-id name]`;
+                   [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -27,6 +27,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'log-level': { type: 'string' },
       client: { type: 'string' },
       'instance-id': { type: 'string' },
+      'state-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -56,6 +57,7 @@ export async function runCommand(args: string[]): Promise<number> {
     logLevel: (values['log-level'] as 'info' | undefined) ?? 'info',
     client: (values.client ?? process.env.EXACTLY_CLIENT) as 'kafkajs' | 'platformatic' | undefined,
     instanceId: values['instance-id'] ?? process.env.EXACTLY_INSTANCE_ID,
+    stateDir: values['state-dir'] ?? process.env.EXACTLY_STATE_DIR,
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

@@ -2,6 +2,7 @@ import type { RecordPipeline } from '@exactly/core';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { AdminPort, ClientAdapter } from '../port/client.js';
+import type { LocalStateDir } from './local-state.js';
 
 /** What every partition task shares: settings, clients, and the engine's way to stop on a fatal error. */
 export interface EngineContext {
@@ -18,6 +19,8 @@ export interface EngineContext {
   readonly maxBatchRecords: number;
   readonly transactionTimeoutMs: number;
   readonly maxRequestBytes: number;
+  /** Where stores keep a local copy that outlives the process (RunOptions.stateDir); in memory without it. */
+  readonly localState?: LocalStateDir;
   /** Stops the processor; `done` rejects with this error. */
   fail(error: Error): void;
 }

@@ -1,16 +1,28 @@
-import type { EncodedRecord, PartitionStores } from '@exactly/core';
+import type { BoundStore, CommittedState, EncodedRecord, PartitionStores } from '@exactly/core';
+import { DELETE_RETENTION_MS } from '../adapters/topic-settings.js';
+import { type SentEnds, sentKey } from '../port/client.js';
 import type { EngineContext } from './context.js';
+import type { LmdbState } from './local-state.js';
 
 /** What joins a transaction besides the outputs and offsets: the owner calls it at its phases. */
 export interface TransactionParticipant {
   /** Phase 1: the records it adds to the transaction. */
   prepare(): readonly EncodedRecord[];
-  /** Phase 3: the commit is confirmed. */
-  committed(): void;
+  /** Phase 3: the commit is confirmed; `landed` says where the records it prepared were written. */
+  committed(landed: SentEnds): void;
   /** The transaction was aborted: what it prepared vanishes. */
   aborted(): void;
   /** The commit's outcome is unknown: what it holds may be stale; it is read back from Kafka before next use. */
   inDoubt(): void;
+}
+
+/** A changelog keeps a delete this long by default (the broker's `delete.retention.ms`). */
+const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** A partition's stores, and their local copies when the runtime keeps them in a state directory. */
+interface HeldStores {
+  readonly stores: PartitionStores;
+  readonly local: ReadonlyMap<string, LmdbState>;
 }
 
 /**
@@ -18,9 +30,17 @@ export interface TransactionParticipant {
  * (read_committed, to the end) before its first record is handled; after that they are kept up to date by the
  * task's own commits, for as long as the task keeps the partition. They are forgotten, and rebuilt when next
  * needed, when the partition is revoked or a commit's outcome is unknown.
+ *
+ * With a state directory, the committed state lives in a local copy that outlives the process, with a
+ * checkpoint: the changelog offset before which it holds every committed change. A rebuild then reads only the
+ * changelog's tail after the checkpoint. The checkpoint moves to where a confirmed commit's changelog records
+ * landed (nothing else writes a partition's changelog while this task's commits succeed: a new owner fences
+ * them first). It is not used when older than the changelog keeps deletes (a delete compacted away would be
+ * missed), nor when the changelog no longer holds it (recreated, truncated): then the copy is rebuilt whole.
  */
 export class PartitionState {
-  private readonly partitions = new Map<number, PartitionStores>();
+  private readonly partitions = new Map<number, HeldStores>();
+  private deleteRetentionMs: Map<string, number> | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -33,14 +53,17 @@ export class PartitionState {
   async ready(partition: number): Promise<PartitionStores | undefined> {
     if (!this.enabled) return undefined;
     const known = this.partitions.get(partition);
-    if (known) return known;
-    const stores = await this.restore(partition);
-    this.partitions.set(partition, stores);
-    return stores;
+    if (known) return known.stores;
+    const held = await this.restore(partition);
+    this.partitions.set(partition, held);
+    return held.stores;
   }
 
   /** Forgets `partition`'s stores (revoked, or possibly stale): the next ready() rebuilds them. */
   forget(partition: number): void {
+    const held = this.partitions.get(partition);
+    if (!held) return;
+    for (const copy of held.local.values()) copy.retire();
     this.partitions.delete(partition);
   }
 
@@ -51,29 +74,56 @@ export class PartitionState {
 
   /** Drops every change not committed yet (a transaction that failed before it reached the owner's commit). */
   discardPending(): void {
-    for (const stores of this.partitions.values()) stores.discardTransaction();
+    for (const { stores } of this.partitions.values()) stores.discardTransaction();
   }
 
   /** The transaction participant of `stores`, for the owner's phases. */
   participant(stores: PartitionStores): TransactionParticipant {
     return {
       prepare: () => stores.changelogRecords(),
-      committed: () => stores.applyTransaction(),
+      committed: (landed) => {
+        stores.applyTransaction();
+        this.checkpoint(stores, landed);
+      },
       aborted: () => stores.discardTransaction(),
       inDoubt: () => {
         stores.discardTransaction();
-        if (this.partitions.get(stores.partition) === stores) this.forget(stores.partition);
+        if (this.partitions.get(stores.partition)?.stores === stores) this.forget(stores.partition);
       },
     };
   }
 
-  private async restore(partition: number): Promise<PartitionStores> {
-    const { pipeline, admin, log, metrics } = this.ctx;
-    const stores = pipeline.createStores(partition);
+  /** After a confirmed commit applied: each local copy holds every change before where its records landed. */
+  private checkpoint(stores: PartitionStores, landed: SentEnds): void {
+    const held = this.partitions.get(stores.partition);
+    if (held?.stores !== stores) return;
+    for (const [name, changelog] of this.ctx.pipeline.storeChangelogs) {
+      const end = landed.get(sentKey(changelog, stores.partition));
+      if (end !== undefined) held.local.get(name)?.writeCheckpoint(end.toString());
+    }
+  }
+
+  private async restore(partition: number): Promise<HeldStores> {
+    const { pipeline, admin, log, metrics, localState } = this.ctx;
+    const local = new Map<string, LmdbState>();
+    const committedFor = (bound: BoundStore): CommittedState => {
+      if (!localState) throw new Error('unreachable: no state directory');
+      const copy = localState.committed(bound.name, partition);
+      local.set(bound.name, copy);
+      return copy;
+    };
+    const stores = pipeline.createStores(partition, localState ? committedFor : undefined);
     const started = performance.now();
     let records = 0;
+    const fromCheckpoint: Record<string, string> = {};
     for (const [name, changelog] of pipeline.storeChangelogs) {
-      await admin.readToEnd(changelog, partition, null, (batch) => {
+      const copy = local.get(name);
+      const from = copy ? await this.usableCheckpoint(copy, changelog, partition) : null;
+      if (from === null) {
+        copy?.removeCheckpoint(); // a copy being rebuilt has none until it is whole
+        stores.clear(name);
+      } else fromCheckpoint[name] = from;
+      const end = await admin.readToEnd(changelog, partition, from, (batch) => {
         stores.restore(
           name,
           batch.map((record) => ({ key: record.key ?? Buffer.alloc(0), value: record.value })),
@@ -81,10 +131,34 @@ export class PartitionState {
         records += batch.length;
         metrics.restoredRecords.inc({ store: name }, batch.length);
       });
+      copy?.writeCheckpoint(end);
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.restoreSeconds.observe(seconds);
-    log.info({ partition, records, keys: stores.sizes(), ms: Math.round(seconds * 1000) }, 'stores restored');
-    return stores;
+    log.info(
+      { partition, records, fromCheckpoint, keys: stores.sizes(), ms: Math.round(seconds * 1000) },
+      'stores restored',
+    );
+    return { stores, local };
+  }
+
+  /** Where to read `copy`'s changelog from: its checkpoint, or null (rebuild it whole). */
+  private async usableCheckpoint(copy: LmdbState, changelog: string, partition: number): Promise<string | null> {
+    const checkpoint = copy.checkpoint();
+    if (!checkpoint) return null;
+    const retention = (await this.retentionOf(changelog)) ?? DEFAULT_DELETE_RETENTION_MS;
+    if (Date.now() - checkpoint.at >= retention) return null;
+    const { start, stableEnd } = await this.ctx.admin.offsetRange(changelog, partition);
+    const offset = BigInt(checkpoint.offset);
+    if (offset < BigInt(start) || offset > BigInt(stableEnd)) return null;
+    return checkpoint.offset;
+  }
+
+  private async retentionOf(changelog: string): Promise<number | undefined> {
+    this.deleteRetentionMs ??= await this.ctx.admin.topicSettings(
+      this.ctx.pipeline.changelogTopics,
+      DELETE_RETENTION_MS,
+    );
+    return this.deleteRetentionMs.get(changelog);
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffMs } from '../backoff.js';
-import type { PartitionOffset, TransactionalProducerPort, TransactionPort } from '../port/client.js';
+import type { PartitionOffset, SentEnds, TransactionalProducerPort, TransactionPort } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
 import { type BatchWork, type HandledRecord, outputsOf } from './batch-work.js';
 import type { EngineContext } from './context.js';
@@ -134,12 +134,14 @@ export class TransactionOwner {
       throw new ClientError('abortable', 'NO_PRODUCER', `the producer '${this.transactionalId}' is closed`);
     const began = performance.now();
     let transaction: TransactionPort | undefined;
+    /** Where the participants' records landed: a store's local copy is checkpointed there once committed. */
+    let changesLanded: SentEnds = new Map();
     // 1. prepare
     try {
       transaction = await producer.begin();
       await this.send(transaction, work.handled);
       const changes = participants.flatMap((p) => p.prepare());
-      if (changes.length > 0) await transaction.send(changes);
+      if (changes.length > 0) changesLanded = await transaction.send(changes);
       await transaction.sendOffsets(this.ctx.groupId, offsets);
     } catch (error) {
       for (const participant of participants) participant.aborted();
@@ -161,7 +163,7 @@ export class TransactionOwner {
       throw new TransactionFailure('commit', toClientError(error), performance.now() - began);
     }
     // 3. post-commit
-    for (const participant of participants) participant.committed();
+    for (const participant of participants) participant.committed(changesLanded);
     const tookMs = performance.now() - began;
     this.failures = 0;
     this.refused.clear();

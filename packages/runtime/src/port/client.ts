@@ -138,8 +138,17 @@ export interface PartitionOffset extends TopicPartition {
   readonly membership?: GroupMembership;
 }
 
+/** Where a send's records landed: for each partition they went to (sentKey), the offset after the last one. */
+export type SentEnds = ReadonlyMap<string, bigint>;
+
+/** SentEnds' key of a topic partition. */
+export function sentKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
 export interface TransactionPort {
-  send(records: readonly EncodedRecord[]): Promise<void>;
+  /** Sends records in the transaction; where the client tells, answers where each partition's last one landed. */
+  send(records: readonly EncodedRecord[]): Promise<SentEnds>;
   /** Adds the group's offsets to the transaction: they commit with it, or not at all. */
   sendOffsets(groupId: string, offsets: readonly PartitionOffset[]): Promise<void>;
   commit(): Promise<void>;
@@ -157,8 +166,13 @@ export interface AdminPort {
   /** Partition count of each existing topic among `topics`; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
-  /** Each topic's `max.message.bytes` (its own setting, or the broker's default it inherits). */
-  maxMessageBytes(topics: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Each topic's numeric `setting` (`max.message.bytes`, `delete.retention.ms`): its own, or the broker's default
+   * it inherits.
+   */
+  topicSettings(topics: readonly string[], setting: string): Promise<Map<string, number>>;
+  /** `topic`/`partition`'s first offset and its last stable offset (the end a read_committed reader sees). */
+  offsetRange(topic: string, partition: number): Promise<{ readonly start: string; readonly stableEnd: string }>;
   /**
    * The group's committed offset for each of `partitions` of `topic` (null when none), read with require_stable:
    * rejects (retriable, UNSTABLE_OFFSET_COMMIT) while a transaction holds one of them. The partitions must be

@@ -1,18 +1,20 @@
 import { DEFAULT_MAX_MESSAGE_BYTES, type EncodedRecord, type RawRecord, recordBatchBytes } from '@exactly/core';
-import type {
-  AdminPort,
-  BatchControl,
-  ClientAdapter,
-  ConsumedBatch,
-  ConsumerHandlers,
-  ConsumerOptions,
-  ConsumerPort,
-  PartitionOffset,
-  PollControl,
-  ProducerOptions,
-  TopicPartition,
-  TransactionalProducerPort,
-  TransactionPort,
+import {
+  type AdminPort,
+  type BatchControl,
+  type ClientAdapter,
+  type ConsumedBatch,
+  type ConsumerHandlers,
+  type ConsumerOptions,
+  type ConsumerPort,
+  type PartitionOffset,
+  type PollControl,
+  type ProducerOptions,
+  type SentEnds,
+  sentKey,
+  type TopicPartition,
+  type TransactionalProducerPort,
+  type TransactionPort,
 } from '../../src/port/client.js';
 import { ClientError, type ErrorKind } from '../../src/port/errors.js';
 
@@ -88,6 +90,7 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
 export class FakeKafka {
   private readonly topics = new Map<string, LogEntry[][]>();
   private readonly limits = new Map<string, number>();
+  private readonly deleteRetention = new Map<string, number>();
   /** Records a topic refuses whatever their size (as a broker refuses an invalid record), with the code. */
   private readonly refusals = new Map<string, { refuses: (record: EncodedRecord) => boolean; code: string }>();
   private readonly committed = new Map<string, bigint>();
@@ -101,14 +104,21 @@ export class FakeKafka {
   private waiters: (() => void)[] = [];
   /** Every port call, in order. */
   readonly calls: CallInfo[] = [];
+  /** Every readToEnd (a store's restore): where it began (null: the log's start) and how many it read. */
+  readonly restores: { topic: string; partition: number; from: string | null; records: number }[] = [];
   generation = 0;
 
-  createTopic(name: string, partitions: number, options: { maxMessageBytes?: number } = {}): void {
+  createTopic(
+    name: string,
+    partitions: number,
+    options: { maxMessageBytes?: number; deleteRetentionMs?: number } = {},
+  ): void {
     this.topics.set(
       name,
       Array.from({ length: partitions }, () => []),
     );
     if (options.maxMessageBytes !== undefined) this.limits.set(name, options.maxMessageBytes);
+    if (options.deleteRetentionMs !== undefined) this.deleteRetention.set(name, options.deleteRetentionMs);
   }
 
   /** Writes input records outside any transaction (a plain producer); `id`s become JSON values `{ id }`. */
@@ -254,7 +264,7 @@ export class FakeKafka {
     throw new ClientError('fenced', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_EPOCH: a newer producer exists');
   }
 
-  appendTransactional(transaction: FakeTransaction, records: readonly EncodedRecord[]): void {
+  appendTransactional(transaction: FakeTransaction, records: readonly EncodedRecord[]): SentEnds {
     for (const record of records) {
       const limit = this.limits.get(record.topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
       if (recordBatchBytes(record) > limit) {
@@ -268,7 +278,13 @@ export class FakeKafka {
       if (refusal?.refuses(record))
         throw new ClientError('refused', refusal.code, `${refusal.code}: refused by the topic`);
     }
-    for (const record of records) transaction.entries.push(this.append(record.topic, record, 'pending'));
+    const ends = new Map<string, bigint>();
+    for (const record of records) {
+      const entry = this.append(record.topic, record, 'pending');
+      transaction.entries.push(entry);
+      ends.set(sentKey(entry.record.topic, entry.record.partition), BigInt(entry.record.offset) + 1n);
+    }
+    return ends;
   }
 
   addOffsets(transaction: FakeTransaction, groupId: string, offsets: readonly PartitionOffset[]): void {
@@ -416,6 +432,13 @@ export class FakeKafka {
     return entry;
   }
 
+  /** The last stable offset: the first record of a transaction still open, or the log's end. */
+  stableEnd(topic: string, partition: number): number {
+    const log = this.partitionsOf(topic)[partition] ?? [];
+    const end = log.findIndex((e) => e.state === 'pending');
+    return end < 0 ? log.length : end;
+  }
+
   private partitionsOf(topic: string): LogEntry[][] {
     const partitions = this.topics.get(topic);
     if (!partitions) throw new Error(`fake: no topic ${topic}`);
@@ -429,8 +452,16 @@ export class FakeKafka {
       createTopics: async (specs) => {
         for (const spec of specs) this.createTopic(spec.name, spec.partitions);
       },
-      maxMessageBytes: async (topics) =>
-        new Map(topics.map((t) => [t, this.limits.get(t) ?? DEFAULT_MAX_MESSAGE_BYTES])),
+      topicSettings: async (topics, setting) =>
+        new Map(
+          topics.map((t) => [
+            t,
+            setting === 'max.message.bytes'
+              ? (this.limits.get(t) ?? DEFAULT_MAX_MESSAGE_BYTES)
+              : (this.deleteRetention.get(t) ?? 86_400_000),
+          ]),
+        ),
+      offsetRange: async (topic, partition) => ({ start: '0', stableEnd: String(this.stableEnd(topic, partition)) }),
       committedOffsets: (groupId, topic, _partitions) =>
         this.call({ call: 'committedOffsets' }, () => {
           const offsets = new Map<number, string | null>();
@@ -440,15 +471,14 @@ export class FakeKafka {
         }),
       readToEnd: async (topic, partition, from, onRecords) => {
         const log = this.partitionsOf(topic)[partition] ?? [];
-        // The last stable offset: the first record of a transaction still open.
-        let end = log.findIndex((e) => e.state === 'pending');
-        if (end < 0) end = log.length;
+        const end = this.stableEnd(topic, partition);
         const start = from === null ? 0 : Number(from);
         const records = log
           .slice(start, end)
           .filter((e) => e.state === 'committed')
           .map((e) => e.record);
         if (records.length > 0) onRecords(records);
+        this.restores.push({ topic, partition, from, records: records.length });
         return String(Math.max(start, end));
       },
       close: async () => {},
@@ -482,7 +512,7 @@ class FakeProducer implements TransactionalProducerPort {
       send: (records) =>
         kafka.call({ call: 'send', transactionalId, records }, () => {
           kafka.checkCurrent(transaction);
-          kafka.appendTransactional(transaction, records);
+          return kafka.appendTransactional(transaction, records);
         }),
       sendOffsets: (groupId, offsets) =>
         kafka.call({ call: 'sendOffsets', transactionalId, offsets }, () => {

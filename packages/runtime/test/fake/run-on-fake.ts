@@ -29,6 +29,7 @@ export function runOnFake(
     client: 'kafkajs',
     logLevel: 'silent',
     instanceId: 'fake-instance',
+    stateDir: undefined,
     ...options,
   };
   return runOnAdapter(processor, resolved, kafka.adapter(fencing), createLogger(resolved.logLevel));

@@ -1,7 +1,7 @@
 import { kafkajs, PartitionReader, StableOffsets } from '@exactly/read-committed';
 import type { Kafka } from 'kafkajs';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
-import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
+import { settingsOf } from '../topic-settings.js';
 import { guard } from './guard.js';
 
 export function kafkaJsAdmin(kafka: Kafka): AdminPort {
@@ -39,7 +39,7 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
         }),
       );
     },
-    async maxMessageBytes(topics) {
+    async topicSettings(topics, setting) {
       await ready();
       const { resources } = await guard(() =>
         admin.describeConfigs({
@@ -47,13 +47,17 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
           resources: topics.map((name) => ({
             type: kafkajs.ConfigResourceTypes.TOPIC,
             name,
-            configNames: [MAX_MESSAGE_BYTES],
+            configNames: [setting],
           })),
         }),
       );
-      return limitsOf(resources.map((r) => ({ topic: r.resourceName, entries: r.configEntries })));
+      return settingsOf(
+        setting,
+        resources.map((r) => ({ topic: r.resourceName, entries: r.configEntries })),
+      );
     },
     committedOffsets: (groupId, topic, partitions) => guard(() => stable.of(groupId, topic, partitions)),
+    offsetRange: (topic, partition) => guard(() => reader.offsetRange(topic, partition)),
     readToEnd: (topic, partition, from, onRecords) =>
       guard(() =>
         reader.read(topic, partition, from, (records) => onRecords(records.map((r) => ({ ...r, topic, partition })))),

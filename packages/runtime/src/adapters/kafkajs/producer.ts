@@ -6,7 +6,7 @@ import { BACKOFF, backoffMs } from '../../backoff.js';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
-import { chunksBySize } from '../request-size.js';
+import { addSentEnds, chunksBySize } from '../request-size.js';
 import { guard } from './guard.js';
 
 export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): TransactionalProducerPort {
@@ -47,11 +47,19 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
 function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): TransactionPort {
   return {
     async send(records) {
+      const ends = new Map<string, bigint>();
       // KafkaJS puts one call's records for a partition into one record batch; the broker refuses batches
       // over message.max.bytes (1 MB by default), so large outputs go out in several requests.
       for (const chunk of chunksBySize(records, maxRequestBytes)) {
-        await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk) }));
+        const written = await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk) }));
+        const bases = written.map((w) => ({
+          topic: w.topicName,
+          partition: w.partition,
+          baseOffset: BigInt(w.baseOffset ?? '-1'),
+        }));
+        addSentEnds(ends, chunk, bases);
       }
+      return ends;
     },
     // KafkaJS does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (a transaction with no outputs meets it
     // first); the call is idempotent, so it is retried here.

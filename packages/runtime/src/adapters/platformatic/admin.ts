@@ -1,6 +1,6 @@
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
-import { limitsOf, MAX_MESSAGE_BYTES } from '../max-message-bytes.js';
+import { settingsOf } from '../topic-settings.js';
 import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
 import { PartitionReader } from './partition-reader.js';
@@ -26,17 +26,18 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
         );
       }
     },
-    async maxMessageBytes(topics) {
+    async topicSettings(topics, setting) {
       const described = await guard(() =>
         admin.describeConfigs({
           resources: topics.map((resourceName) => ({
             resourceType: ConfigResourceTypes.TOPIC,
             resourceName,
-            configurationKeys: [MAX_MESSAGE_BYTES],
+            configurationKeys: [setting],
           })),
         }),
       );
-      return limitsOf(
+      return settingsOf(
+        setting,
         described.map((d) => ({
           topic: d.resourceName,
           entries: d.configs.map((c) => ({ configName: c.name, configValue: c.value })),
@@ -56,6 +57,7 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
         offsets.set(partitionIndex, committedOffset < 0n ? null : committedOffset.toString());
       return offsets;
     },
+    offsetRange: (topic, partition) => reader.offsetRange(topic, partition),
     readToEnd: (topic, partition, from, onRecords) => reader.read(topic, partition, from, onRecords),
     close: async () => {
       await reader.close();

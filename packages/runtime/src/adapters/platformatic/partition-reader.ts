@@ -140,6 +140,22 @@ export class PartitionReader {
     }
   }
 
+  /** The partition's first offset and its last stable offset (ListOffsets, read_committed). */
+  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string }> {
+    const consumer = this.client();
+    const offsets = await guard(() =>
+      consumer.listOffsets({
+        topics: [topic],
+        partitions: { [topic]: [partition] },
+        timestamp: ListOffsetTimestamps.LATEST,
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      }),
+    );
+    const end = offsets.get(topic)?.[partition];
+    if (end === undefined) throw new Error(`no end offset for ${topic} partition ${partition}`);
+    return { start: (await this.logStart(consumer, topic, partition)).toString(), stableEnd: end.toString() };
+  }
+
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;

@@ -19,7 +19,7 @@ import type {
 } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
-import { chunksBySize } from '../request-size.js';
+import { addSentEnds, chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
 
@@ -74,10 +74,14 @@ function platformaticTransaction(
   const groupsAdded = new Set<string>();
   return {
     async send(records) {
+      const ends = new Map<string, bigint>();
       // One produce request per chunk keeps each under the broker's message.max.bytes.
       for (const chunk of chunksBySize(records, options.maxRequestBytes)) {
-        await guard(() => transaction.send({ messages: chunk.map(toMessage) }));
+        const result = await guard(() => transaction.send({ messages: chunk.map(toMessage) }));
+        const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: BigInt(o.offset) }));
+        addSentEnds(ends, chunk, bases);
       }
+      return ends;
     },
     async sendOffsets(groupId, offsets) {
       if (!groupsAdded.has(groupId)) {
