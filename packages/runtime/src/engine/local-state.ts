@@ -13,10 +13,11 @@ interface LmdbDatabase<V> {
   clearSync(): void;
 }
 interface LmdbEnvironment {
+  transactionSync<T>(action: () => T): T;
   openDB<V>(options: { name: string; keyEncoding?: 'binary'; encoding: 'binary' | 'json' }): LmdbDatabase<V>;
   close(): Promise<void>;
 }
-type LmdbOpen = (options: { path: string; noSync: boolean; maxDbs: number }) => LmdbEnvironment;
+type LmdbOpen = (options: { path: string; maxDbs: number }) => LmdbEnvironment;
 
 /** Where a store's local copy stood in its changelog when it was last known to hold everything before it. */
 export interface Checkpoint {
@@ -65,15 +66,20 @@ export class LocalStateDir {
     held.add(path);
     try {
       const { open } = (await import('lmdb')) as unknown as { open: LmdbOpen };
-      // noSync: a crash of the process loses nothing (the OS has the pages); a crash of the machine may lose the
-      // last writes or the copy itself, which then is rebuilt from the changelog (see openOrRebuild).
-      const env = open({ path: join(path, 'stores'), noSync: true, maxDbs: databases + 1 });
+      // Synced commits: LMDB's copy-on-write tree is then whole on disk after a machine crash too (an unsynced
+      // one can be damaged, and LMDB crashes the process on a damaged file rather than reporting it).
+      const env = open({ path: join(path, 'stores'), maxDbs: databases + 1 });
       return new LocalStateDir(path, env, lockFile);
     } catch (error) {
       held.delete(path);
       rmSync(lockFile, { force: true });
       throw error;
     }
+  }
+
+  /** Runs `writes` as one LMDB transaction (one fsync): a commit's changes to every copy, and their checkpoints. */
+  atomically(writes: () => void): void {
+    this.env.transactionSync(writes);
   }
 
   /** The local copy of `store`'s partition `partition`; earlier handles of it stop writing. */

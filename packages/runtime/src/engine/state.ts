@@ -82,8 +82,13 @@ export class PartitionState {
     return {
       prepare: () => stores.changelogRecords(),
       committed: (landed) => {
-        stores.applyTransaction();
-        this.checkpoint(stores, landed);
+        const apply = () => {
+          stores.applyTransaction();
+          this.checkpoint(stores, landed);
+        };
+        // With local copies: the changes and the checkpoint that covers them, in one LMDB transaction.
+        if (this.ctx.localState) this.ctx.localState.atomically(apply);
+        else apply();
       },
       aborted: () => stores.discardTransaction(),
       inDoubt: () => {
