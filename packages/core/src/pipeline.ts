@@ -31,6 +31,8 @@ interface BoundTopic {
   readonly name: string;
   readonly key: BoundSerde<unknown>;
   readonly value: BoundSerde<unknown>;
+  /** Its records may be tombstones (see Topic.tombstones). */
+  readonly tombstones: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export class RecordPipeline {
       name: topic.name,
       key: await bindSerde(topic.key, { topic: topic.name, role: 'key', registry: options.registry }),
       value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
+      tombstones: topic.tombstones === true,
     });
     const outputs = new Map<string, BoundTopic>();
     for (const [name, topic] of Object.entries(processor.outputs)) outputs.set(name, await bind(topic));
@@ -129,8 +132,11 @@ export class RecordPipeline {
       return this.deadLetter(raw, new DecodeError(location, `key: ${messageOf(error)}`, { cause: error }));
     }
     try {
-      if (raw.value === null) throw new TypeError('record has no value (a tombstone)');
-      value = await this.input.value.deserialize(raw.value);
+      if (raw.value === null) {
+        if (!this.input.tombstones)
+          throw new TypeError('record has no value (a tombstone; topic(name, { ..., tombstones: true }) accepts them)');
+        value = null;
+      } else value = await this.input.value.deserialize(raw.value);
     } catch (error) {
       return this.deadLetter(raw, new DecodeError(location, `value: ${messageOf(error)}`, { cause: error }));
     }
@@ -239,14 +245,14 @@ async function encodeOne(
   }
   const { key, value, headers, partition } = record as OutputRecord<unknown, unknown>;
   let keyBytes: Buffer | null = null;
-  let valueBytes: Buffer;
+  let valueBytes: Buffer | null;
   try {
     keyBytes = key === undefined || key === null ? null : await output.key.serialize(key);
   } catch (error) {
     throw new TypeError(`${where}.key for topic ${output.name}: ${messageOf(error)}`);
   }
   try {
-    valueBytes = await output.value.serialize(value);
+    valueBytes = value === null && output.tombstones ? null : await output.value.serialize(value);
   } catch (error) {
     throw new TypeError(`${where}.value for topic ${output.name}: ${messageOf(error)}`);
   }

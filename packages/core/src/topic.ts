@@ -7,6 +7,11 @@ export interface Topic<K, V> {
   readonly name: string;
   readonly key: Serde<K>;
   readonly value: Serde<V>;
+  /**
+   * Records may have no value (a tombstone: a delete, in a compacted topic): the handler gets `value: null` on
+   * an input, and may write `value: null` to an output. Without it an input tombstone is a dead letter.
+   */
+  readonly tombstones?: boolean;
 }
 
 /** Any topic, whatever its types: what maps of topics are built from. */
@@ -18,11 +23,30 @@ export interface TopicSerdes<K, V> {
   /** Defaults to `string()`. A record without a key has key `null` whatever the serde. */
   readonly key?: Serde<K>;
   readonly value: Serde<V>;
+  /** `true`: records may be tombstones (`value: null`); their value type becomes `V | null`. Default false. */
+  readonly tombstones?: boolean;
 }
 
-/** Names a topic and how its records are encoded: `topic('orders', { key: string(), value: json<Order>() })`. */
-export function topic<V>(name: string, serdes: { readonly value: Serde<V> }): Topic<string, V>;
-export function topic<K, V>(name: string, serdes: { readonly key: Serde<K>; readonly value: Serde<V> }): Topic<K, V>;
+/**
+ * Names a topic and how its records are encoded: `topic('orders', { key: string(), value: json<Order>() })`.
+ * With `tombstones: true` its records may have a null value (deletes in a compacted topic).
+ */
+export function topic<V>(
+  name: string,
+  serdes: { readonly value: Serde<V>; readonly tombstones: true },
+): Topic<string, V | null>;
+export function topic<V>(
+  name: string,
+  serdes: { readonly value: Serde<V>; readonly tombstones?: false },
+): Topic<string, V>;
+export function topic<K, V>(
+  name: string,
+  serdes: { readonly key: Serde<K>; readonly value: Serde<V>; readonly tombstones: true },
+): Topic<K, V | null>;
+export function topic<K, V>(
+  name: string,
+  serdes: { readonly key: Serde<K>; readonly value: Serde<V>; readonly tombstones?: false },
+): Topic<K, V>;
 // Overloads, not a defaulted K: inline in `outputs: {...}`, K would be inferred from the expected topic type
 // (unknown) instead of defaulting to string.
 export function topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V> {
@@ -31,7 +55,7 @@ export function topic<K, V>(name: string, serdes: TopicSerdes<K, V>): Topic<K, V
     throw new ExactlyConfigError(`topic('${name}').value`, 'a value serde is required, e.g. json<T>() or string()');
   }
   const key = (serdes.key ?? string()) as Serde<K>;
-  return Object.freeze({ name, key, value: serdes.value });
+  return Object.freeze({ name, key, value: serdes.value, tombstones: serdes.tombstones === true });
 }
 
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;

@@ -167,7 +167,9 @@ describe('RecordPipeline', () => {
     it('treats a tombstone (no value) as a decode error', async () => {
       const pipeline = await pipelineFor(() => undefined);
       const outcome = failed(await pipeline.process(raw({ value: null })));
-      expect(outcome.error.reason).toBe('value: record has no value (a tombstone)');
+      expect(outcome.error.reason).toBe(
+        'value: record has no value (a tombstone; topic(name, { ..., tombstones: true }) accepts them)',
+      );
       expect(outcome.deadLetter.value).toBeNull();
     });
 

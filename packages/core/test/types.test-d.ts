@@ -233,3 +233,28 @@ const inline = defineProcessor({
 });
 expectTypeOf(inline.stores.seen).toEqualTypeOf<Store<string, boolean>>();
 expectTypeOf(inline.outputs.notes).toEqualTypeOf<Topic<string, string>>();
+
+// Tombstones: only a topic that says it has them gives `value: V | null`, on the input and the outputs.
+const profiles = topic('profiles', { key: string(), value: json<{ name: string }>(), tombstones: true });
+expectTypeOf(profiles).toEqualTypeOf<Topic<string, { name: string } | null>>();
+expectTypeOf(topic('p', { value: json<number>(), tombstones: true })).toEqualTypeOf<Topic<string, number | null>>();
+expectTypeOf(topic('p', { value: json<number>(), tombstones: false })).toEqualTypeOf<Topic<string, number>>();
+defineProcessor({
+  id: 'tombstones',
+  input: profiles,
+  outputs: { names: topic('names', { value: string(), tombstones: true }) },
+  handle(record) {
+    expectTypeOf(record.value).toEqualTypeOf<{ name: string } | null>();
+    // @ts-expect-error a tombstone's value may be null: it must be checked
+    const name: string = record.value.name;
+    void name;
+    return { names: [{ value: null }] };
+  },
+});
+defineProcessor({
+  id: 'no-tombstones-out',
+  input: profiles,
+  outputs: { audit: topic('audit', { value: string() }) },
+  // @ts-expect-error audit has no tombstones: a null value does not type-check
+  handle: () => ({ audit: [{ value: null }] }),
+});

@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { changelogTopic } from '@exactly/core';
+import { changelogTopic, defineProcessor, json, store, string, topic } from '@exactly/core';
 import { MissingTopicsError, run } from '@exactly/runtime';
 import {
   createTopics,
   generateAmounts,
   groupProgress,
+  readTopic,
   runningTotals,
   testClient,
   uniqueTopic,
@@ -101,6 +102,64 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
     }
     const verdict = await verifyRunningTotals({ brokers, input: topics.input, output: topics.output });
     expect(verdict).toMatchObject({ ok: true, keys: 40, inputs: 7000, outputs: 7000 });
+  });
+
+  it('tombstones: an input delete reaches the handler as null, deletes from the store (also after a restore) and goes out as a tombstone', async () => {
+    const id = uniqueTopic('profiles');
+    const profiles = defineProcessor({
+      id,
+      input: topic(`${id}.in`, { key: string(), value: json<{ name: string }>(), tombstones: true }),
+      stores: { names: store({ key: string(), value: string() }) },
+      outputs: { names: topic(`${id}.out`, { key: string(), value: string(), tombstones: true }) },
+      handle(record, { stores }) {
+        const user = record.key ?? '';
+        if (record.value === null) {
+          stores.names.delete(user);
+          return { names: [{ key: user, value: null }] };
+        }
+        stores.names.put(user, record.value.name);
+        // How many users the store holds now: a delete that a restore missed would show here.
+        return { names: [{ key: user, value: `${record.value.name}/${[...stores.names.entries()].length}` }] };
+      },
+    });
+    await createTopics(brokers, [
+      { name: `${id}.in`, partitions: 1 },
+      { name: `${id}.out`, partitions: 1, config: { 'cleanup.policy': 'compact' } },
+      { name: `${id}.dlq`, partitions: 1 },
+      { name: changelogTopic(id, 'names'), partitions: 1, config: { 'cleanup.policy': 'compact' } },
+    ]);
+    const producer = testClient(brokers).producer();
+    await producer.connect();
+    const send = (key: string, value: string | null) =>
+      producer.send({ topic: `${id}.in`, messages: [{ key, value }] });
+    try {
+      await send('u1', JSON.stringify({ name: 'Ada' }));
+      await send('u2', JSON.stringify({ name: 'Grace' }));
+      await send('u1', null);
+      const first = await run(profiles, { ...quiet, instanceId: 'first' });
+      try {
+        await waitForGroupCaughtUp(brokers, id, `${id}.in`);
+      } finally {
+        await first.stop();
+      }
+      await send('u3', JSON.stringify({ name: 'Edsger' }));
+      const second = await run(profiles, { ...quiet, instanceId: 'second' }); // restores the store
+      try {
+        await waitForGroupCaughtUp(brokers, id, `${id}.in`);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const out = await readTopic(brokers, `${id}.out`, { minRecords: 4 });
+    expect(out.map((r) => [r.key?.toString(), r.value?.toString() ?? null])).toEqual([
+      ['u1', 'Ada/1'],
+      ['u2', 'Grace/2'],
+      ['u1', null],
+      ['u3', 'Edsger/2'],
+    ]);
+    expect(await readTopic(brokers, `${id}.dlq`, { timeoutMs: 0 })).toEqual([]);
   });
 
   it('creates the changelog compacted with --create-topics, and refuses to start without it otherwise', async () => {

@@ -89,6 +89,7 @@ interface BoundTopic {
   readonly name: string;
   readonly key: BoundSerde<unknown>;
   readonly value: BoundSerde<unknown>;
+  readonly tombstones: boolean;
 }
 
 interface Bound {
@@ -136,7 +137,7 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
     return this.enqueue(async () => {
       const { input } = await this.ready();
       const keyBytes = key === null || key === undefined ? null : await encodeInput(input, 'key', key);
-      const valueBytes = await encodeInput(input, 'value', value);
+      const valueBytes = value === null && input.tombstones ? null : await encodeInput(input, 'value', value);
       await this.process({ ...options, key: keyBytes, value: valueBytes });
     });
   }
@@ -273,6 +274,7 @@ async function bind(processor: Processor, options: TestDriverOptions): Promise<B
     name: topic.name,
     key: await bindSerde(topic.key, { topic: topic.name, role: 'key', registry: options.registry }),
     value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
+    tombstones: topic.tombstones === true,
   });
   const outputs = new Map<string, BoundTopic>();
   for (const topic of Object.values(processor.outputs)) outputs.set(topic.name, await bindTopic(topic));
@@ -298,8 +300,9 @@ async function decodeOutput(
   const output = outputs.get(record.topic);
   if (!output) throw new Error(`the pipeline wrote to topic ${record.topic}, which is no output of this processor`);
   const key = record.key === null ? null : await output.key.deserialize(record.key);
-  if (record.value === null) throw new Error(`the pipeline wrote a record without a value to ${record.topic}`);
-  const value = await output.value.deserialize(record.value);
+  if (record.value === null && !output.tombstones)
+    throw new Error(`the pipeline wrote a record without a value to ${record.topic}`);
+  const value = record.value === null ? null : await output.value.deserialize(record.value);
   return {
     topic: record.topic,
     key,

@@ -204,7 +204,12 @@ describe('TestDriver', () => {
       await driver.sendRaw({ value: null });
       await driver.sendRaw({ key: Buffer.from([0xff]), value: Buffer.from('{"id":"o","qty":1}') });
       expect(driver.deadLetters().map((d) => [d.kind, d.reason, d.key, d.value])).toEqual([
-        ['decode', 'value: record has no value (a tombstone)', null, null],
+        [
+          'decode',
+          'value: record has no value (a tombstone; topic(name, { ..., tombstones: true }) accepts them)',
+          null,
+          null,
+        ],
         ['decode', 'key: bytes are not valid UTF-8', Buffer.from([0xff]), Buffer.from('{"id":"o","qty":1}')],
       ]);
     });
@@ -431,5 +436,67 @@ describe('TestDriver with stores (the same pipeline and rollback as the runtime)
     await driver.send('a', { account: 'a', cents: 10 });
     driver.reset();
     expect((await driver.store('balances')).get('a')).toBeUndefined();
+  });
+});
+
+describe('TestDriver with tombstones (topic(name, { ..., tombstones: true }))', () => {
+  // A profile per user: a tombstone on the input deletes the user's entry and writes a tombstone downstream.
+  const names = () =>
+    defineProcessor({
+      id: 'names',
+      input: topic('profiles', { key: string(), value: json<{ name: string }>(), tombstones: true }),
+      stores: { names: store({ key: string(), value: string() }) },
+      outputs: { names: topic('names', { key: string(), value: string(), tombstones: true }) },
+      handle(record, { stores }) {
+        const user = record.key ?? 'anonymous';
+        if (record.value === null) {
+          stores.names.delete(user);
+          return { names: [{ key: user, value: null }] };
+        }
+        stores.names.put(user, record.value.name);
+        return { names: [{ key: user, value: record.value.name }] };
+      },
+    });
+
+  it('hands the handler value null, and writes the tombstones it returns', async () => {
+    const driver = new TestDriver(names());
+    await driver.send('u1', { name: 'Ada' });
+    await driver.send('u2', { name: 'Grace' });
+    await driver.send('u1', null);
+    expect(driver.output('names').map((r) => [r.key, r.value])).toEqual([
+      ['u1', 'Ada'],
+      ['u2', 'Grace'],
+      ['u1', null],
+    ]);
+    expect([...(await driver.store('names')).entries()]).toEqual([['u2', 'Grace']]);
+    expect(driver.deadLetters()).toEqual([]);
+  });
+
+  it('keeps dead-lettering tombstones on an input that does not accept them', async () => {
+    const strict = defineProcessor({
+      id: 'strict',
+      input: topic('profiles', { key: string(), value: json<{ name: string }>() }),
+      outputs: { names: topic('names', { value: string() }) },
+      handle: (record) => ({ names: [{ value: record.value.name }] }),
+    });
+    const driver = new TestDriver(strict);
+    await driver.sendRaw({ key: Buffer.from('u1'), value: null });
+    expect(driver.deadLetters().map((d) => d.reason)).toEqual([
+      'value: record has no value (a tombstone; topic(name, { ..., tombstones: true }) accepts them)',
+    ]);
+  });
+
+  it('refuses a null value on an output without tombstones (a dead letter, as any bad output)', async () => {
+    const driver = new TestDriver(
+      defineProcessor({
+        id: 'bad-null',
+        input: topic('profiles', { key: string(), value: json<{ name: string }>(), tombstones: true }),
+        outputs: { names: topic('names', { value: json<string>() }) },
+        handle: () => ({ names: [{ value: null as unknown as string }] }),
+      }),
+    );
+    await driver.send('u1', null);
+    // json() encodes null as the text "null": a value, not a tombstone; the output topic did not ask for them.
+    expect(driver.output('names').map((r) => r.value)).toEqual([null]);
   });
 });
