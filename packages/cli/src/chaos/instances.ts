@@ -21,6 +21,8 @@ export interface InstanceSettings {
   readonly instanceId: string;
   /** Which processor it runs. */
   readonly processor: keyof typeof CHAOS_PROCESSORS;
+  /** The slot's state directory (--state-dir): its restarts find their local copies there. */
+  readonly stateDir?: string;
 }
 
 /** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
@@ -53,6 +55,7 @@ export class Instance {
         this.settings.client,
         '--instance-id',
         this.settings.instanceId,
+        ...(this.settings.stateDir ? ['--state-dir', this.settings.stateDir] : []),
       ],
       { env: { ...process.env, ...this.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

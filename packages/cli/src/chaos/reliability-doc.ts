@@ -8,7 +8,7 @@ export interface RecordedRun {
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
   > &
-    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals'>> & {
+    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals' | 'localState'>> & {
       readonly verdict: Omit<ChaosReport['verdict'], 'outputs'>;
     };
 }
@@ -16,7 +16,8 @@ export interface RecordedRun {
 /** What a column is: the client, the cluster's size when it is more than one node, and whether it kept state. */
 function columnOf(run: RecordedRun): string {
   const nodes = run.report.nodes ?? 1;
-  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...(run.report.totals ? ['stateful'] : [])];
+  const state = run.report.totals ? [run.report.localState ? 'stateful, local copies' : 'stateful'] : [];
+  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...state];
   return parts.join(', ');
 }
 

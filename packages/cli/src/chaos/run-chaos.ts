@@ -39,9 +39,10 @@ export interface ChaosOptions {
   readonly nodes?: number;
   /**
    * Run a stateful processor instead of the fan-out: a running total per account in a store (inputs over
-   * `accounts` accounts), checked by the state verifier as well.
+   * `accounts` accounts), checked by the state verifier as well. `localState`: each slot keeps local copies
+   * of its stores in a state directory of its own, which its restarts reuse.
    */
-  readonly stateful?: { readonly accounts: number };
+  readonly stateful?: { readonly accounts: number; readonly localState?: boolean };
   /** The client adapter the processors run on. Default 'kafkajs'. */
   readonly client?: 'kafkajs' | 'platformatic';
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
@@ -67,6 +68,8 @@ export interface ChaosReport {
   readonly inputsLost: number;
   /** With `stateful`: the state check (each account's totals, in order, each the right sum). */
   readonly totals?: RunningTotalsVerdict;
+  /** With `stateful`: whether the slots kept local copies of their stores (--state-dir). */
+  readonly localState?: boolean;
   readonly verdict: Verdict;
   readonly logs: string;
 }
@@ -118,6 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         client,
         instanceId: `slot-${i}`,
         processor: stateful ? 'totals' : 'copier',
+        ...(stateful?.localState ? { stateDir: join(logs, `state-slot-${i}`) } : {}),
         env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
       });
       instance.start();
@@ -212,7 +216,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       abortedInLog: verdict.outputs.reduce((n, o) => n + o.abortedInLog, 0),
       verifySeconds,
       inputsLost,
-      ...(totals ? { totals } : {}),
+      ...(totals ? { totals, localState: stateful?.localState === true } : {}),
       verdict: totals && !totals.ok ? { ...verdict, ok: false } : verdict,
       logs,
     };

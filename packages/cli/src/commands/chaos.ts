@@ -5,7 +5,7 @@ import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
                      [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic] [--nodes 1|3]
-                     [--stateful [--accounts 10000]]
+                     [--stateful [--accounts 10000] [--local-state]]
                      [--report file.json] [--write-docs docs/reliability.md]`;
 
 /** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
@@ -25,6 +25,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
       nodes: { type: 'string', default: '1' },
       stateful: { type: 'boolean', default: false },
       accounts: { type: 'string', default: '10000' },
+      'local-state': { type: 'boolean', default: false },
       report: { type: 'string' },
       'write-docs': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -51,7 +52,9 @@ export async function chaosCommand(args: string[]): Promise<number> {
     seed,
     client: clientName(values.client),
     nodes: int('nodes', values.nodes),
-    ...(values.stateful ? { stateful: { accounts: int('accounts', values.accounts) } } : {}),
+    ...(values.stateful
+      ? { stateful: { accounts: int('accounts', values.accounts), localState: values['local-state'] } }
+      : {}),
   };
   if (options.nodes < 1) throw new Error('--nodes must be at least 1');
   process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
