@@ -6,8 +6,17 @@
 import { fileURLToPath } from 'node:url';
 import { buildKafkaStreamsPeer, peerJar } from './kafka-streams-peer.js';
 
+/**
+ * What a contender does with each record. 'fan-out': parse a 1 KB JSON record, emit it to LEFT and
+ * `{"id": id}` to RIGHT (stateless). 'count': count the records per key in a state store and emit the key's new
+ * count to LEFT (a running count: every input, one output), as Kafka Streams' `groupByKey().count()`.
+ */
+export type Workload = 'fan-out' | 'count';
+export const WORKLOADS: readonly Workload[] = ['fan-out', 'count'];
+
 /** What a contender's process finds in its environment. */
 export interface BenchEnv {
+  readonly BENCH_WORKLOAD: Workload;
   readonly BENCH_BROKERS: string;
   readonly BENCH_INPUT: string;
   readonly BENCH_LEFT: string;
@@ -30,6 +39,8 @@ export interface Contender {
   readonly about: string;
   /** Exactly's own contenders: docs/benchmarks.md checks the issue's goals against them. */
   readonly goals: boolean;
+  /** The workloads it implements. */
+  readonly workloads: readonly Workload[];
   /** Run once per `pnpm bench` before anything is measured, e.g. a build; only for selected contenders. */
   readonly prepare?: (log: (line: string) => void) => Promise<void>;
   /** The process to start; `env` is also in its environment. */
@@ -61,6 +72,8 @@ const exactlyRun =
       String(COMMIT_INTERVAL_MS),
       '--log-level',
       'warn',
+      // The count's store needs its changelog topic: created compacted, as a user would with --create-topics.
+      ...(env.BENCH_WORKLOAD === 'count' ? ['--create-topics'] : []),
     ],
   });
 
@@ -72,6 +85,7 @@ export const contenders: readonly Contender[] = [
       '`exactly run bench/src/contenders/exactly.ts --client kafkajs`: the runtime with its default settings ' +
       '(commit interval 100 ms, one transactional producer per input partition).',
     goals: true,
+    workloads: WORKLOADS,
     command: exactlyRun('kafkajs'),
   },
   {
@@ -81,6 +95,7 @@ export const contenders: readonly Contender[] = [
       '`exactly run bench/src/contenders/exactly.ts --client platformatic`: the runtime with its default settings ' +
       '(commit interval 100 ms, one transactional producer per instance, one transaction per poll across partitions).',
     goals: true,
+    workloads: WORKLOADS,
     command: exactlyRun('platformatic'),
   },
   {
@@ -90,6 +105,7 @@ export const contenders: readonly Contender[] = [
       'bench/src/contenders/at-least-once.ts: what one writes by hand with KafkaJS, an idempotent producer and ' +
       'offsets committed after the outputs are acknowledged; no transactions.',
     goals: false,
+    workloads: ['fan-out'],
     command: () => ({ command: process.execPath, args: ['--import', 'tsx', path('./contenders/at-least-once.ts')] }),
   },
   {
@@ -99,6 +115,7 @@ export const contenders: readonly Contender[] = [
       'bench/peers/kafka-streams: the reference implementation, Kafka Streams with ' +
       '`processing.guarantee=exactly_once_v2`, commit interval 100 ms, otherwise its defaults (one stream thread).',
     goals: false,
+    workloads: WORKLOADS,
     prepare: buildKafkaStreamsPeer,
     command: () => ({ command: 'java', args: ['-jar', peerJar] }),
   },

@@ -1,9 +1,13 @@
 // docs/benchmarks.md, written by every `pnpm bench` from the run's summaries.
+
 import { COMMIT_INTERVAL_MS, type Contender } from './contenders.js';
+import { keptBlock } from './doc-blocks.js';
 import { DRAIN_TIMEOUT_MS } from './latency.js';
 import type { ContenderRow, ScenarioSummary, Spread } from './summary.js';
 
 export interface DocMeta {
+  /** The page as it stood: the State section's blocks, written by other commands, are kept from it. */
+  readonly previous: string;
   readonly command: string;
   readonly date: string;
   readonly quick: boolean;
@@ -30,7 +34,7 @@ export function benchmarksDoc(
 records, interleaved (A, B, C, A, B, C, ...), so that the *ratios* mean something on a shared machine whose
 absolute speed drifts from run to run. Flags: \`--quick\`, \`--partitions 6,24,96\`, \`--runs n\`,
 \`--records n\`, \`--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}\`, \`--rate n\`,
-\`--latency-seconds n\`. Each run writes \`bench/results/<timestamp>.json\` (every measurement) and this page.
+\`--latency-seconds n\`, \`--workload count\` (the stateful workload; see State). Each run writes \`bench/results/<timestamp>.json\` (every measurement) and this page.
 
 ${meta.quick ? '**This page is from a quick run (`--quick`): fewer records, shorter latency phases, one latency run. Indicative only; `pnpm bench` gives the numbers to quote.**\n\n' : ''}## Where we stand against the goals
 
@@ -88,6 +92,23 @@ Buffer allocation and copying under it ~15% (\`FastBuffer\`, \`_copyActual\`), G
 array for every message, so the cost grows with the square of a transaction's size), CRC32C 4%, murmur2 3%.
 Bounding that grouping (smaller sends, or a linear grouping loaded the way \`packages/read-committed\` loads
 its filter) is the obvious next step for this adapter; not done yet.
+
+## State
+
+Stores cost a changelog record per changed key in every transaction, and a restore after a crash or a
+rebalance. Three measurements, each written here by its own command (\`pnpm bench\` keeps them).
+
+### Stateful throughput: a count per key, against Kafka Streams
+
+${keptBlock(meta.previous, 'count', 'pnpm bench --workload count')}
+
+### Restore after a SIGKILL: a 1,000,000-key store, in memory and with a local copy
+
+${keptBlock(meta.previous, 'restore', 'pnpm bench:state')}
+
+### The local copy's library: LMDB against LevelDB (classic-level)
+
+${keptBlock(meta.previous, 'kv', 'pnpm bench:kv')}
 
 ## Contenders
 
@@ -185,4 +206,34 @@ function contenderLine(r: ContenderRow, rate: number): string {
   const latency = r.latency ? `${n(r.latency.p50Ms)} / ${n(r.latency.p99Ms)} / ${n(r.latency.maxMs)}` : '-';
   const slow = r.recordsPerSecond.median < rate ? ' (saturated: slower than the rate)' : '';
   return `| ${r.label} | ${n(r.recordsPerSecond.median)} | ${range(r.recordsPerSecond)} | ${x(r.toAtLeastOnce)} | ${x(r.toKafkaStreams)} | ${x(r.toCeiling)} | ${latency}${r.latency ? slow : ''} | ${r.cpuSecondsPer100k} | ${r.peakRssMb} |`;
+}
+
+/** The "count" block of the State section: `pnpm bench --workload count`, throughput against Kafka Streams. */
+export function countBlock(
+  summaries: readonly ScenarioSummary[],
+  meta: { command: string; date: string; setup: string; versions: string; keys: number | undefined },
+): string {
+  const sections = summaries.map((s) => {
+    const rows = s.rows.map(
+      (r) =>
+        `| ${r.label} | ${n(r.recordsPerSecond.median)} | ${range(r.recordsPerSecond)} | ${x(r.toKafkaStreams)} | ${r.cpuSecondsPer100k} | ${r.peakRssMb} |`,
+    );
+    return `${s.partitions} input partitions, ${n(s.records)} records per contender per run:
+
+| contender | records/s (median) | spread (min – max) | × Kafka Streams EOS | CPU s per 100k records | peak RSS (MB) |
+|---|---|---|---|---|---|
+${rows.join('\n')}`;
+  });
+  return `The workload: ~1 KB records over ${n(meta.keys ?? 0)} keys; each one's key is counted in a store and
+its new count written to LEFT (one output per input). Exactly: a \`store()\` of \`json<number>()\` per key, the input
+value read as \`bytes()\` (not parsed), changelog records in each transaction; stores in memory (the default).
+Kafka Streams: \`groupByKey().count()\` into its default store (RocksDB, with its changelog) under
+\`exactly_once_v2\`, record cache off (\`statestore.cache.max.bytes=0\`) so that it too writes every count rather
+than the last one per commit interval. Records/s: outputs on LEFT over the span of their append times, as above.
+
+${meta.setup}
+
+${sections.join('\n\n')}
+
+Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.`;
 }

@@ -47,7 +47,7 @@ export async function measureLatency(
   partitions: number,
   options: LatencyOptions,
 ): Promise<LatencyMeasurement> {
-  const env = stageEnv(brokers, `${contender.name}-latency`);
+  const env = stageEnv(brokers, `${contender.name}-latency`, 'fan-out');
   const topics = [env.BENCH_INPUT, ...outputTopics(env)];
   await createTopics(brokers, [env.BENCH_INPUT], partitions);
   await createTopics(brokers, outputTopics(env), partitions, true);

@@ -1,9 +1,13 @@
 // The flags of `pnpm bench`, and the defaults of a full and a quick run.
 import { parseArgs } from 'node:util';
-import { type Contender, contenders } from './contenders.js';
+import { type Contender, contenders, WORKLOADS, type Workload } from './contenders.js';
 
 export interface BenchOptions {
   readonly quick: boolean;
+  /** What each record costs (see Workload); 'count' measures throughput only. */
+  readonly workload: Workload;
+  /** Distinct input keys ('count'); undefined: every record its own key. */
+  readonly keys: number | undefined;
   /** Records in the throughput phase's input, per partition count. */
   readonly records: number;
   readonly partitions: readonly number[];
@@ -18,7 +22,7 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--partitions 6,24,96] [--runs n] [--records n]
+export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--partitions 6,24,96] [--runs n] [--records n]
                   [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
                   [--rate records/s] [--latency-seconds n]`;
 
@@ -27,6 +31,8 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     args: [...args],
     options: {
       quick: { type: 'boolean', default: false },
+      workload: { type: 'string', default: 'fan-out' },
+      keys: { type: 'string' },
       records: { type: 'string' },
       partitions: { type: 'string' },
       runs: { type: 'string' },
@@ -36,22 +42,31 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     },
   });
   const quick = values.quick ?? false;
+  const workload = values.workload as Workload;
+  if (!WORKLOADS.includes(workload)) throw new Error(`unknown workload '${values.workload}'\n${USAGE}`);
+  const counting = workload === 'count';
   const runs = positive('runs', values.runs ?? '3');
-  const names = (values.contenders ?? [...contenders.map((c) => c.name), 'ceiling'].join(','))
+  const able = contenders.filter((c) => c.workloads.includes(workload));
+  // The broker's ceiling is a stateless measure: not run with a count.
+  const names = (values.contenders ?? [...able.map((c) => c.name), ...(counting ? [] : ['ceiling'])].join(','))
     .split(',')
     .map((name) => name.trim());
   for (const name of names)
-    if (name !== 'ceiling' && !contenders.some((c) => c.name === name))
-      throw new Error(`unknown contender '${name}'\n${USAGE}`);
+    if (name !== 'ceiling' && !able.some((c) => c.name === name))
+      throw new Error(`unknown contender '${name}' for workload '${workload}'\n${USAGE}`);
   return {
     quick,
+    workload,
+    keys: counting ? positive('keys', values.keys ?? '10000') : undefined,
     // Full: >= 20 s per contender at up to 50k records/s. Quick: a few seconds each.
     records: positive('records', values.records ?? (quick ? '150000' : '1000000')),
-    partitions: (values.partitions ?? (quick ? '6' : '6,24,96')).split(',').map((p) => positive('partitions', p)),
+    partitions: (values.partitions ?? (quick || counting ? '6' : '6,24,96'))
+      .split(',')
+      .map((p) => positive('partitions', p)),
     runs,
-    latencyRuns: quick ? 1 : runs,
-    contenders: contenders.filter((c) => names.includes(c.name)),
-    ceiling: names.includes('ceiling'),
+    latencyRuns: counting ? 0 : quick ? 1 : runs,
+    contenders: able.filter((c) => names.includes(c.name)),
+    ceiling: !counting && names.includes('ceiling'),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate),
     latencySeconds: positive('latency-seconds', values['latency-seconds'] ?? (quick ? '6' : '20')),
     // At the full rate before the window opens: V8's and the JVM's JIT settle within ~10 s (measured).

@@ -1,12 +1,13 @@
 // `pnpm bench`: Exactly side by side with an at-least-once baseline, Kafka Streams exactly_once_v2 and the
 // broker's ceiling, on one broker, in one run. Flags: see options.ts (USAGE); method: docs/benchmarks.md.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureKafkaJars, startKafka } from '@exactly/testkit';
 import { contenders } from './contenders.js';
-import { benchmarksDoc } from './doc.js';
+import { benchmarksDoc, countBlock } from './doc.js';
+import { BENCHMARKS_DOC, writeBlock } from './doc-blocks.js';
 import { parseOptions, USAGE } from './options.js';
 import { runScenario } from './scenario.js';
 import { type ScenarioResult, summarize } from './summary.js';
@@ -65,18 +66,24 @@ const saved = {
   summaries,
 };
 await writeFile(path(`../results/${date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(saved, null, 2)}\n`);
-await writeFile(
-  path('../../docs/benchmarks.md'),
-  benchmarksDoc(summaries, contenders, {
-    command,
-    date,
-    quick: options.quick,
-    setup,
-    versions: versionLine,
-    latencySeconds: options.latencySeconds,
-    warmupSeconds: options.warmupSeconds,
-  }),
-);
+if (options.workload === 'count') {
+  await writeBlock('count', countBlock(summaries, { command, date, setup, versions: versionLine, keys: options.keys }));
+} else {
+  const previous = await readFile(BENCHMARKS_DOC, 'utf8').catch(() => '');
+  await writeFile(
+    BENCHMARKS_DOC,
+    benchmarksDoc(summaries, contenders, {
+      previous,
+      command,
+      date,
+      quick: options.quick,
+      setup,
+      versions: versionLine,
+      latencySeconds: options.latencySeconds,
+      warmupSeconds: options.warmupSeconds,
+    }),
+  );
+}
 for (const s of summaries)
   for (const r of s.rows)
     log(

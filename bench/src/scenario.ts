@@ -27,11 +27,18 @@ export async function runScenario(partitions: number, context: ScenarioContext):
   const ceiling: CeilingMeasurement[] = [];
   try {
     const started = Date.now();
-    await generateRecords({ brokers, topic: input, count: options.records, padding: 1000, chunk: 500 });
+    await generateRecords({
+      brokers,
+      topic: input,
+      count: options.records,
+      padding: 1000,
+      chunk: 500,
+      ...(options.keys === undefined ? {} : { keys: options.keys }),
+    });
     log(`${tag} wrote ${options.records} input records in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (let run = 1; run <= options.runs; run++) {
       for (const contender of options.contenders) {
-        const m = await measureThroughput(contender, brokers, input, options.records, partitions);
+        const m = await measureThroughput(contender, brokers, input, options.records, partitions, options.workload);
         throughput.get(contender.name)?.push(m);
         log(
           `${tag} throughput ${run}/${options.runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  ${m.seconds} s  ${m.outputs} outputs  (${m.executable})`,

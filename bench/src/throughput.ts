@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { consumeToEnd, groupLag } from '@exactly/testkit';
 import { CLOCK_TICKS, ContenderProcess, type ProcessSample } from './child.js';
-import type { Contender } from './contenders.js';
+import type { Contender, Workload } from './contenders.js';
 import { createTopics, deleteTopics, outputTopics, stageEnv } from './topics.js';
 
 export interface ThroughputMeasurement {
@@ -27,8 +27,9 @@ export async function measureThroughput(
   input: string,
   records: number,
   partitions: number,
+  workload: Workload,
 ): Promise<ThroughputMeasurement> {
-  const env = stageEnv(brokers, contender.name, input);
+  const env = stageEnv(brokers, contender.name, workload, input);
   const outputs = outputTopics(env);
   await createTopics(brokers, outputs, partitions, true);
   try {
@@ -73,6 +74,8 @@ export async function measureThroughput(
     };
   } finally {
     await deleteTopics(brokers, outputs).catch(() => undefined);
+    // The count's changelog: Exactly's and Kafka Streams' are both named <group>-<store>-changelog.
+    if (workload === 'count') await deleteTopics(brokers, [`${env.BENCH_GROUP}-counts-changelog`]).catch(() => {});
   }
 }
 

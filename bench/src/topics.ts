@@ -1,7 +1,7 @@
 // Topics of one measurement: fresh outputs (and group) per contender and run, removed afterwards so that a
 // full run (3 partition counts x 3 runs x every contender x ~1 GB) does not fill the disk.
 import { createTopics as createTestTopics, testClient } from '@exactly/testkit';
-import type { BenchEnv } from './contenders.js';
+import type { BenchEnv, Workload } from './contenders.js';
 
 let sequence = 0;
 /** A name no other measurement of this process uses. */
@@ -9,9 +9,10 @@ export const uniqueName = (prefix: string): string =>
   `bench-${prefix}-${Date.now().toString(36)}-${(sequence++).toString(36)}`;
 
 /** The environment of one contender process reading `input` (default: a new `<group>.in`); its outputs are new. */
-export function stageEnv(brokers: string, name: string, input?: string): BenchEnv {
+export function stageEnv(brokers: string, name: string, workload: Workload, input?: string): BenchEnv {
   const id = uniqueName(name);
   return {
+    BENCH_WORKLOAD: workload,
     BENCH_BROKERS: brokers,
     BENCH_GROUP: id,
     BENCH_INPUT: input ?? `${id}.in`,

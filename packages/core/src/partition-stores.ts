@@ -24,6 +24,8 @@ export interface CommittedState {
   apply(changes: ReadonlyMap<string, Buffer | null>): void;
   readonly size: number;
   clear(): void;
+  /** The longest encoded key it can keep, if it has a limit (LMDB's): a longer one makes the record fail. */
+  readonly maxKeyBytes?: number;
 }
 
 /** The committed state in a Map: lost with the process, rebuilt from the changelog. */
@@ -166,7 +168,14 @@ class StoreState implements KeyValueStore<unknown, unknown> {
 
   private keyOf(key: unknown): string {
     if (key === undefined || key === null) throw new TypeError(`store '${this.bound.name}': a key is required`);
-    return this.encode(this.bound.key, key, 'key').toString('latin1');
+    const bytes = this.encode(this.bound.key, key, 'key');
+    const limit = this.committed.maxKeyBytes;
+    if (limit !== undefined && bytes.length > limit) {
+      throw new TypeError(
+        `store '${this.bound.name}': a key of ${bytes.length} bytes is longer than a local copy (stateDir) keeps (${limit})`,
+      );
+    }
+    return bytes.toString('latin1');
   }
 
   private encode(serde: BoundSerde<unknown>, value: unknown, role: 'key' | 'value'): Buffer {

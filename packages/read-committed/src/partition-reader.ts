@@ -29,6 +29,7 @@ interface FetchedMessage {
 interface FetchAnswer {
   readonly responses: ReadonlyArray<{
     readonly partitions: ReadonlyArray<{
+      readonly highWatermark: string;
       readonly lastStableOffset: string;
       readonly logStartOffset?: string;
       readonly abortedTransactions?: { producerId: string; firstOffset: string }[];
@@ -67,19 +68,7 @@ export class PartitionReader {
     onRecords: (records: PartitionRecord[]) => void,
   ): Promise<string> {
     const cluster = await this.connect();
-    await cluster.addTargetTopic(topic);
-    const leader = Object.entries(cluster.findLeaderForPartitions(topic, [partition]))[0]?.[0];
-    if (leader === undefined) throw new Error(`no leader for ${topic} partition ${partition}`);
-    const broker = await cluster.findBroker({ nodeId: leader });
-    const fetch = (offset: bigint) =>
-      broker.fetch({
-        replicaId: -1,
-        isolationLevel: READ_COMMITTED,
-        maxWaitTime: 0,
-        minBytes: 1,
-        maxBytes: 16 * 1024 * 1024,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: 4 * 1024 * 1024 }] }],
-      });
+    const fetch = await this.fetcher(cluster, topic, partition, 4 * 1024 * 1024);
     let position = from === null ? await this.logStart(cluster, topic, partition) : BigInt(from);
     let end: bigint | undefined;
     for (;;) {
@@ -103,14 +92,34 @@ export class PartitionReader {
     }
   }
 
-  /** The partition's first offset and its last stable offset (ListOffsets, read_committed). */
-  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string }> {
+  /**
+   * The partition's first offset, last stable offset and end (high watermark): a fetch answer at its start
+   * carries all three. The stable offset is below the end while a transaction is open in the partition.
+   */
+  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string; end: string }> {
     const cluster = await this.connect();
+    const start = await this.logStart(cluster, topic, partition);
+    const fetch = await this.fetcher(cluster, topic, partition, 1);
+    const answer = (await fetch(start)).responses[0]?.partitions[0];
+    if (!answer) throw new Error(`no fetch answer for ${topic} partition ${partition}`);
+    return { start: start.toString(), stableEnd: answer.lastStableOffset, end: answer.highWatermark };
+  }
+
+  /** Read_committed fetches of one partition from its leader, at most `maxBytes` of it per fetch. */
+  private async fetcher(cluster: PartitionCluster, topic: string, partition: number, maxBytes: number) {
     await cluster.addTargetTopic(topic);
-    const [offsets] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions: [{ partition }] }]);
-    const end = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-    if (end === undefined) throw new Error(`no end offset for ${topic} partition ${partition}`);
-    return { start: (await this.logStart(cluster, topic, partition)).toString(), stableEnd: end };
+    const leader = Object.entries(cluster.findLeaderForPartitions(topic, [partition]))[0]?.[0];
+    if (leader === undefined) throw new Error(`no leader for ${topic} partition ${partition}`);
+    const broker = await cluster.findBroker({ nodeId: leader });
+    return (offset: bigint) =>
+      broker.fetch({
+        replicaId: -1,
+        isolationLevel: READ_COMMITTED,
+        maxWaitTime: 0,
+        minBytes: 1,
+        maxBytes: 16 * 1024 * 1024,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes }] }],
+      });
   }
 
   async close(): Promise<void> {

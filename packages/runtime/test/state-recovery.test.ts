@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineProcessor, ExactlyConfigError, json, store, string, topic } from '@exactly/core';
 import { describe, expect, it } from 'vitest';
@@ -178,6 +178,46 @@ describe.each(CASES)(
   },
 );
 
+describe.each(CASES)('stores on the fake Kafka, %s fencing, state in %s: a zombie', (fencing, keeping) => {
+  it("a zombie's open transaction in the changelog: a restore waits for it to end, and misses none of the changes committed past it", async () => {
+    const kafka = new FakeKafka();
+    setUp(kafka, 100, 2);
+    // Another owner's producer (another transactional.id: not fenced by this instance) left a transaction open
+    // in changelog partition 1; the broker aborts it after its timeout.
+    const zombie = kafka.adapter(fencing).producer({
+      transactionalId: 'zombie',
+      transactionTimeoutMs: 1500,
+      maxRequestBytes: 1024 * 1024,
+    });
+    await zombie.init();
+    const open = await zombie.begin();
+    await open.send([
+      { topic: names.changelog, key: Buffer.from('k1'), value: Buffer.from('999'), headers: {}, partition: 1 },
+    ]);
+    const app = await runOnFake(kafka, fencing, totals() as never, { maxBatchRecords: 25, ...keepingOptions(keeping) });
+    try {
+      await until(
+        () => kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 100),
+        'partition 1 done',
+        15_000,
+      );
+      // A rebalance: the stores are restored again, while the zombie's transaction may still be open.
+      kafka.rebalance();
+      setUp(kafka, 100, 2, 100);
+      await until(
+        () =>
+          kafka.committedOffset(names.id, names.input, 0) === inputsOn(0, 200) &&
+          kafka.committedOffset(names.id, names.input, 1) === inputsOn(1, 200),
+        'all done',
+        15_000,
+      );
+    } finally {
+      await app.stop();
+    }
+    checkTotals(kafka, 200);
+  });
+});
+
 describe.each(['memory', 'local'] as const)(
   'stores on the fake Kafka, instance fencing, state in %s: rebalances',
   (keeping) => {
@@ -284,6 +324,27 @@ describe.each(MODES)('local copies of the stores (stateDir), %s fencing', (fenci
     checkTotals(kafka, 60); // totals from the new log alone: nothing of the old copy leaks in
   });
 
+  it('a store key longer than LMDB keeps is a dead letter that says so; the other records go on', async () => {
+    const kafka = new FakeKafka();
+    setUp(kafka, 20, 2);
+    kafka.produce(names.input, [{ key: 'x'.repeat(3000), value: JSON.stringify({ id: 20, amount: 1 }), partition: 0 }]);
+    const app = await runOnFake(kafka, fencing, totals() as never, { stateDir: newStateDir() });
+    const reasons = () => kafka.read('totals.dlq').map((r) => r.headers['exactly.error.message']?.toString() ?? '');
+    try {
+      await until(() => reasons().some((m) => m.includes('3000 bytes')), 'the long key dead-lettered');
+      await until(
+        () => kafka.committedOffset(names.id, names.input, 0) === inputsOn(0, 20) + 1n,
+        'partition 0 past it',
+      );
+    } finally {
+      await app.stop();
+    }
+    expect(reasons().filter((m) => m.includes('3000 bytes'))).toEqual([
+      expect.stringMatching(/a key of 3000 bytes is longer than a local copy \(stateDir\) keeps \(1977\)/),
+    ]);
+    checkTotals(kafka, 20);
+  });
+
   it('one process per state directory: a second run() on it is refused; a lock left by a dead process is taken', async () => {
     const kafka = new FakeKafka();
     const stateDir = newStateDir();
@@ -296,10 +357,17 @@ describe.each(MODES)('local copies of the stores (stateDir), %s fencing', (fenci
     } finally {
       await app.stop();
     }
-    // A process that died (SIGKILL) leaves its lock file: a pid that is not alive does not hold the directory.
-    writeFileSync(join(stateDir, names.id, 'LOCK'), '2147483646');
+    // A process that died (SIGKILL) leaves its lock file: a pid of this host that is not alive holds nothing.
+    const lock = join(stateDir, names.id, 'LOCK');
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: 2147483646 }));
     setUp(kafka, 20, 2, 20);
     await runUntilDone(kafka, fencing, 40, 2, { stateDir });
-    checkTotals(kafka, 40);
+    // Nor does one of another host (a shared volume) that has not been renewed for a while.
+    writeFileSync(lock, JSON.stringify({ host: 'elsewhere', pid: 1 }));
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(lock, longAgo, longAgo);
+    setUp(kafka, 20, 2, 40);
+    await runUntilDone(kafka, fencing, 60, 2, { stateDir });
+    checkTotals(kafka, 60);
   });
 });

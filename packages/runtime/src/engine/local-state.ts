@@ -1,5 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type CommittedState, ExactlyConfigError } from '@exactly/core';
 
 /** The part of lmdb this file uses (imported only when a state directory is set). */
@@ -38,7 +40,6 @@ const held = new Set<string>();
  * directory: a lock file names it.
  */
 export class LocalStateDir {
-  private readonly checkpoints: LmdbDatabase<Checkpoint>;
   /** The newest handle of each store partition: an older one (a task that lost the partition) writes nothing. */
   private readonly current = new Map<string, LmdbState>();
   private closing: Promise<void> | undefined;
@@ -46,10 +47,9 @@ export class LocalStateDir {
   private constructor(
     readonly path: string,
     private readonly env: LmdbEnvironment,
-    private readonly lockFile: string,
-  ) {
-    this.checkpoints = env.openDB<Checkpoint>({ name: 'checkpoints', encoding: 'json' });
-  }
+    private readonly checkpoints: LmdbDatabase<Checkpoint>,
+    private readonly releaseLock: () => void,
+  ) {}
 
   /** Opens (creating it) `stateDir`/`processorId`, for `databases` store partitions at most. */
   static async open(stateDir: string, processorId: string, databases: number): Promise<LocalStateDir> {
@@ -60,19 +60,22 @@ export class LocalStateDir {
         `${path} is in use by another run() of '${processorId}' in this process: give each instance its own stateDir`,
       );
     }
-    mkdirSync(path, { recursive: true });
-    const lockFile = join(path, 'LOCK');
-    takeLock(lockFile, path);
     held.add(path);
+    let releaseLock: (() => void) | undefined;
+    let env: LmdbEnvironment | undefined;
     try {
+      mkdirSync(path, { recursive: true });
+      releaseLock = await takeLock(join(path, 'LOCK'), path);
       const { open } = (await import('lmdb')) as unknown as { open: LmdbOpen };
       // Synced commits: LMDB's copy-on-write tree is then whole on disk after a machine crash too (an unsynced
       // one can be damaged, and LMDB crashes the process on a damaged file rather than reporting it).
-      const env = open({ path: join(path, 'stores'), maxDbs: databases + 1 });
-      return new LocalStateDir(path, env, lockFile);
+      env = open({ path: join(path, 'stores'), maxDbs: databases + 1 });
+      const checkpoints = env.openDB<Checkpoint>({ name: 'checkpoints', encoding: 'json' });
+      return new LocalStateDir(path, env, checkpoints, releaseLock);
     } catch (error) {
+      await env?.close().catch(() => {});
+      releaseLock?.();
       held.delete(path);
-      rmSync(lockFile, { force: true });
       throw error;
     }
   }
@@ -97,9 +100,12 @@ export class LocalStateDir {
     this.closing ??= (async () => {
       for (const state of this.current.values()) state.retire();
       this.current.clear();
-      await this.env.close();
-      rmSync(this.lockFile, { force: true });
-      held.delete(this.path);
+      try {
+        await this.env.close();
+      } finally {
+        this.releaseLock();
+        held.delete(this.path);
+      }
     })();
     return this.closing;
   }
@@ -110,6 +116,8 @@ export class LocalStateDir {
  * confirmed commits. A retired handle (a newer one took over) neither writes nor moves the checkpoint.
  */
 export class LmdbState implements CommittedState {
+  /** LMDB's key limit (1978 bytes) less the prefix byte. */
+  readonly maxKeyBytes = 1977;
   private retired = false;
 
   constructor(
@@ -135,19 +143,19 @@ export class LmdbState implements CommittedState {
   }
 
   get(key: string): Buffer | undefined {
-    return this.db.get(Buffer.from(key, 'latin1'));
+    return this.db.get(lmdbKey(key));
   }
 
   *entries(): Iterable<[string, Buffer]> {
-    for (const { key, value } of this.db.getRange()) yield [key.toString('latin1'), value];
+    for (const { key, value } of this.db.getRange()) yield [key.subarray(1).toString('latin1'), value];
   }
 
   apply(changes: ReadonlyMap<string, Buffer | null>): void {
     if (this.retired) return;
     this.db.transactionSync(() => {
       for (const [key, bytes] of changes) {
-        if (bytes === null) this.db.remove(Buffer.from(key, 'latin1'));
-        else this.db.put(Buffer.from(key, 'latin1'), bytes);
+        if (bytes === null) this.db.remove(lmdbKey(key));
+        else this.db.put(lmdbKey(key), bytes);
       }
     });
   }
@@ -166,25 +174,95 @@ export class LmdbState implements CommittedState {
   }
 }
 
-/** Takes `lockFile` for this process, unless a live process holds it. */
-function takeLock(lockFile: string, path: string): void {
+/** A store key as LMDB keeps it: prefixed with a byte, as LMDB refuses an empty key (a store may have one). */
+function lmdbKey(key: string): Buffer {
+  const bytes = Buffer.alloc(1 + Buffer.byteLength(key, 'latin1'));
+  bytes[0] = 1;
+  bytes.write(key, 1, 'latin1');
+  return bytes;
+}
+
+/** The lock file is touched this often while held; one not touched for LOCK_STALE_MS is a dead holder's. */
+const LOCK_HEARTBEAT_MS = 5_000;
+const LOCK_STALE_MS = 20_000;
+
+interface LockHolder {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/**
+ * Takes `lockFile` for this process and keeps it fresh; resolves with its release. A lock held by a live
+ * process of this host is refused at once. One of another host (a shared volume), or of a process this host
+ * cannot see (another PID namespace), counts as held while it is touched, and as left behind once it has
+ * not been for LOCK_STALE_MS: this waits that long for it at most.
+ */
+async function takeLock(lockFile: string, path: string): Promise<() => void> {
+  const me: LockHolder = { host: hostname(), pid: process.pid };
+  const deadline = Date.now() + LOCK_STALE_MS + LOCK_HEARTBEAT_MS;
+  for (;;) {
+    if (claim(lockFile, me)) break;
+    const holder = readHolder(lockFile);
+    const ageMs = Date.now() - lockTouchedAt(lockFile);
+    const sameHost = holder?.host === me.host;
+    const gone = !holder || ageMs > LOCK_STALE_MS || (sameHost && (holder.pid === me.pid || !isAlive(holder.pid)));
+    if (gone) {
+      writeFileSync(lockFile, JSON.stringify(me)); // left by a process that is gone: taken over
+      break;
+    }
+    if (sameHost || Date.now() > deadline) {
+      throw new ExactlyConfigError(
+        'stateDir',
+        `${path} is in use by process ${holder.pid} on ${holder.host} (its lock was renewed ${Math.round(ageMs / 1000)} s ago): give each instance its own stateDir (--state-dir)`,
+      );
+    }
+    await delay(1000);
+  }
+  const heartbeat = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(lockFile, now, now);
+    } catch {
+      // Gone with its directory: nothing to keep fresh.
+    }
+  }, LOCK_HEARTBEAT_MS);
+  heartbeat.unref();
+  return () => {
+    clearInterval(heartbeat);
+    rmSync(lockFile, { force: true });
+  };
+}
+
+/** Creates `lockFile` naming `me`, unless it exists. */
+function claim(lockFile: string, me: LockHolder): boolean {
   try {
     const fd = openSync(lockFile, 'wx');
-    writeFileSync(fd, String(process.pid));
+    writeFileSync(fd, JSON.stringify(me));
     closeSync(fd);
-    return;
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
   }
-  const pid = Number(readFileSync(lockFile, 'utf8'));
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-    throw new ExactlyConfigError(
-      'stateDir',
-      `${path} is in use by process ${pid}: give each instance its own stateDir (--state-dir)`,
-    );
+}
+
+function readHolder(lockFile: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as Partial<LockHolder>;
+    return typeof holder.host === 'string' && Number.isInteger(holder.pid)
+      ? { host: holder.host, pid: holder.pid as number }
+      : undefined;
+  } catch {
+    return undefined; // unreadable, or removed meanwhile: nobody holds it
   }
-  // Left by a process that is gone: take it over.
-  writeFileSync(lockFile, String(process.pid));
+}
+
+function lockTouchedAt(lockFile: string): number {
+  try {
+    return statSync(lockFile).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BoundStore, CommittedState, EncodedRecord, PartitionStores } from '@exactly/core';
 import { DELETE_RETENTION_MS } from '../adapters/topic-settings.js';
-import { type SentEnds, sentKey } from '../port/client.js';
+import { backoffMs } from '../backoff.js';
+import { type OffsetRange, type SentEnds, sentKey } from '../port/client.js';
 import type { EngineContext } from './context.js';
 import type { LmdbState } from './local-state.js';
 
@@ -15,6 +17,9 @@ export interface TransactionParticipant {
   /** The commit's outcome is unknown: what it holds may be stale; it is read back from Kafka before next use. */
   inDoubt(): void;
 }
+
+/** How often a restore that waits for an open transaction says so again. */
+const RESTORE_WAIT_WARN_MS = 30_000;
 
 /** A changelog keeps a delete this long by default (the broker's `delete.retention.ms`). */
 const DEFAULT_DELETE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -122,8 +127,9 @@ export class PartitionState {
     let records = 0;
     const fromCheckpoint: Record<string, string> = {};
     for (const [name, changelog] of pipeline.storeChangelogs) {
+      const range = await this.settled(changelog, partition);
       const copy = local.get(name);
-      const from = copy ? await this.usableCheckpoint(copy, changelog, partition) : null;
+      const from = copy ? await this.usableCheckpoint(copy, changelog, range) : null;
       if (from === null) {
         copy?.removeCheckpoint(); // a copy being rebuilt has none until it is whole
         stores.clear(name);
@@ -147,15 +153,38 @@ export class PartitionState {
     return { stores, local };
   }
 
+  /**
+   * `changelog`/`partition`'s offsets once no transaction is open in it. Only the partition's owner writes it,
+   * and this one has not begun: an open transaction is a previous owner's (a zombie's, in 'instance' fencing,
+   * where its transactional.id is not this one's), and committed changes may lie past it (this owner's own,
+   * from before a rebalance). Reading only to the stable offset would miss them; the broker ends it within
+   * its timeout.
+   */
+  private async settled(changelog: string, partition: number): Promise<OffsetRange> {
+    const started = Date.now();
+    let warned = 0;
+    for (let attempt = 1; ; attempt++) {
+      const range = await this.ctx.admin.offsetRange(changelog, partition);
+      if (range.stableEnd === range.end) return range;
+      if (Date.now() - warned >= RESTORE_WAIT_WARN_MS) {
+        warned = Date.now();
+        this.ctx.log.warn(
+          { changelog, partition, stableEnd: range.stableEnd, end: range.end, waitedMs: warned - started },
+          "waiting for a previous owner's open transaction in the changelog to end before restoring",
+        );
+      }
+      await delay(backoffMs(attempt));
+    }
+  }
+
   /** Where to read `copy`'s changelog from: its checkpoint, or null (rebuild it whole). */
-  private async usableCheckpoint(copy: LmdbState, changelog: string, partition: number): Promise<string | null> {
+  private async usableCheckpoint(copy: LmdbState, changelog: string, range: OffsetRange): Promise<string | null> {
     const checkpoint = copy.checkpoint();
     if (!checkpoint) return null;
     const retention = (await this.retentionOf(changelog)) ?? DEFAULT_DELETE_RETENTION_MS;
     if (Date.now() - checkpoint.at >= retention) return null;
-    const { start, stableEnd } = await this.ctx.admin.offsetRange(changelog, partition);
     const offset = BigInt(checkpoint.offset);
-    if (offset < BigInt(start) || offset > BigInt(stableEnd)) return null;
+    if (offset < BigInt(range.start) || offset > BigInt(range.stableEnd)) return null;
     return checkpoint.offset;
   }
 

@@ -48,8 +48,8 @@ const FENCING_WINDOW_MS = 60_000;
  *   1. prepare:     begin; send the outputs (dead letters included) and what the participants add (the stores'
  *                   changelog records); add the consumed offsets.
  *   2. commit:      EndTxn(commit), which is the decision. Until it is confirmed nothing counts as committed.
- *   3. post-commit: the participants apply their changes (the stores' state), forget refused inputs, size the
- *                   next transactions, count the metrics.
+ *   3. post-commit: the participants apply their changes (the stores' state; one that cannot is treated as in
+ *                   doubt, below), forget refused inputs, size the next transactions, count the metrics.
  * A failure in 1 aborts (an abort that fails too discards the producer); participants drop their changes. A
  * failure in 2 leaves the outcome unknown: the producer is discarded, and the next open() settles what it left
  * before offsets are re-read; participants forget what may be stale and read it back from Kafka.
@@ -163,7 +163,18 @@ export class TransactionOwner {
       throw new TransactionFailure('commit', toClientError(error), performance.now() - began);
     }
     // 3. post-commit
-    for (const participant of participants) participant.committed(changesLanded);
+    for (const participant of participants) {
+      try {
+        participant.committed(changesLanded);
+      } catch (error) {
+        // The commit stands; what this participant holds does not have it: read it back from Kafka before use.
+        participant.inDoubt();
+        this.ctx.log.error(
+          { error: String(error) },
+          'a committed transaction could not be applied to local state; it is rebuilt from the changelog',
+        );
+      }
+    }
     const tookMs = performance.now() - began;
     this.failures = 0;
     this.refused.clear();

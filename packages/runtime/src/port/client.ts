@@ -162,6 +162,12 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
+export interface OffsetRange {
+  readonly start: string;
+  readonly stableEnd: string;
+  readonly end: string;
+}
+
 export interface AdminPort {
   /** Partition count of each existing topic among `topics`; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
@@ -171,8 +177,11 @@ export interface AdminPort {
    * it inherits.
    */
   topicSettings(topics: readonly string[], setting: string): Promise<Map<string, number>>;
-  /** `topic`/`partition`'s first offset and its last stable offset (the end a read_committed reader sees). */
-  offsetRange(topic: string, partition: number): Promise<{ readonly start: string; readonly stableEnd: string }>;
+  /**
+   * `topic`/`partition`'s first offset, its last stable offset (the end a read_committed reader sees) and its end
+   * (high watermark): the stable offset is below the end while a transaction is open in the partition.
+   */
+  offsetRange(topic: string, partition: number): Promise<OffsetRange>;
   /**
    * The group's committed offset for each of `partitions` of `topic` (null when none), read with require_stable:
    * rejects (retriable, UNSTABLE_OFFSET_COMMIT) while a transaction holds one of them. The partitions must be

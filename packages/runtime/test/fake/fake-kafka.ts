@@ -461,7 +461,14 @@ export class FakeKafka {
               : (this.deleteRetention.get(t) ?? 86_400_000),
           ]),
         ),
-      offsetRange: async (topic, partition) => ({ start: '0', stableEnd: String(this.stableEnd(topic, partition)) }),
+      offsetRange: async (topic, partition) => {
+        this.expireTransactions();
+        return {
+          start: '0',
+          stableEnd: String(this.stableEnd(topic, partition)),
+          end: String(this.partitionsOf(topic)[partition]?.length ?? 0),
+        };
+      },
       committedOffsets: (groupId, topic, _partitions) =>
         this.call({ call: 'committedOffsets' }, () => {
           const offsets = new Map<number, string | null>();

@@ -10,9 +10,11 @@ export interface GenerateOptions {
   readonly padding?: number;
   /** Records per produce call. Default 1000. */
   readonly chunk?: number;
+  /** Distinct keys: record `id` is keyed `key-<id % keys>`. Default: every record its own key. */
+  readonly keys?: number;
 }
 
-/** Writes `count` JSON records `{ id, seq, pad }` keyed `key-<id>`, with an idempotent producer. */
+/** Writes `count` JSON records `{ id, pad }` keyed `key-<id>` (or `key-<id % keys>`), with an idempotent producer. */
 export async function generateRecords(options: GenerateOptions): Promise<void> {
   const producer = testClient(options.brokers, 'exactly-generator').producer({
     idempotent: true,
@@ -26,7 +28,10 @@ export async function generateRecords(options: GenerateOptions): Promise<void> {
     for (let first = start; first < start + options.count; first += chunk) {
       const last = Math.min(first + chunk, start + options.count);
       const messages = [];
-      for (let id = first; id < last; id++) messages.push({ key: `key-${id}`, value: JSON.stringify({ id, pad }) });
+      for (let id = first; id < last; id++) {
+        const key = options.keys === undefined ? id : id % options.keys;
+        messages.push({ key: `key-${key}`, value: JSON.stringify({ id, pad }) });
+      }
       await producer.send({ topic: options.topic, messages });
     }
   } finally {

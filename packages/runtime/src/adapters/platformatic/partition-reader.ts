@@ -140,20 +140,28 @@ export class PartitionReader {
     }
   }
 
-  /** The partition's first offset and its last stable offset (ListOffsets, read_committed). */
-  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string }> {
+  /**
+   * The partition's first offset, last stable offset and end (high watermark), by ListOffsets read_committed and
+   * read_uncommitted. The stable offset is below the end while a transaction is open in the partition.
+   */
+  async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string; end: string }> {
     const consumer = this.client();
-    const offsets = await guard(() =>
-      consumer.listOffsets({
-        topics: [topic],
-        partitions: { [topic]: [partition] },
-        timestamp: ListOffsetTimestamps.LATEST,
-        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      }),
-    );
-    const end = offsets.get(topic)?.[partition];
-    if (end === undefined) throw new Error(`no end offset for ${topic} partition ${partition}`);
-    return { start: (await this.logStart(consumer, topic, partition)).toString(), stableEnd: end.toString() };
+    const latest = async (isolationLevel: number) => {
+      const offsets = await guard(() =>
+        consumer.listOffsets({
+          topics: [topic],
+          partitions: { [topic]: [partition] },
+          timestamp: ListOffsetTimestamps.LATEST,
+          isolationLevel,
+        }),
+      );
+      const offset = offsets.get(topic)?.[partition];
+      if (offset === undefined) throw new Error(`no end offset for ${topic} partition ${partition}`);
+      return offset.toString();
+    };
+    const stableEnd = await latest(FetchIsolationLevels.READ_COMMITTED);
+    const end = await latest(FetchIsolationLevels.READ_UNCOMMITTED);
+    return { start: (await this.logStart(consumer, topic, partition)).toString(), stableEnd, end };
   }
 
   async close(): Promise<void> {

@@ -17,28 +17,27 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 
 /**
  * Contender "kafka-streams" of pnpm bench: Kafka Streams with processing.guarantee=exactly_once_v2, the
- * reference implementation of exactly-once on Kafka, on the workload of the TypeScript contenders: parse each
- * JSON record, emit it to LEFT and {"id": id} to RIGHT. Brokers, topics and group come from the BENCH_*
- * environment variables that pnpm bench sets. Runs until SIGTERM.
+ * reference implementation of exactly-once on Kafka, on the workload of the TypeScript contenders
+ * (BENCH_WORKLOAD): 'fan-out' parses each JSON record and emits it to LEFT and {"id": id} to RIGHT; 'count'
+ * is groupByKey().count() into a state store (RocksDB, with its changelog), each new count emitted to LEFT.
+ * Brokers, topics and group come from the BENCH_* environment variables that pnpm bench sets. Runs until
+ * SIGTERM.
  */
 public final class StreamsContender {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public static void main(String[] args) throws Exception {
     StreamsBuilder builder = new StreamsBuilder();
-    Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray());
-    // Parsed once; both sinks hang off the same node, as the TypeScript contenders use one parsed value twice.
-    KStream<String, JsonNode> parsed =
-        builder.stream(env("BENCH_INPUT"), Consumed.with(Serdes.String(), Serdes.ByteArray()))
-            .mapValues(StreamsContender::parse);
-    parsed.mapValues(StreamsContender::write).to(env("BENCH_LEFT"), produced);
-    parsed.mapValues(value -> write(JSON.createObjectNode().set("id", value.get("id"))))
-        .to(env("BENCH_RIGHT"), produced);
+    boolean count = "count".equals(envOr("BENCH_WORKLOAD", "fan-out"));
+    if (count) countPerKey(builder);
+    else fanOut(builder);
 
     Path stateDir = Files.createTempDirectory("bench-kafka-streams-");
     KafkaStreams streams = new KafkaStreams(builder.build(), config(stateDir));
@@ -68,6 +67,26 @@ public final class StreamsContender {
     }
   }
 
+  private static void fanOut(StreamsBuilder builder) {
+    Produced<String, byte[]> produced = Produced.with(Serdes.String(), Serdes.ByteArray());
+    // Parsed once; both sinks hang off the same node, as the TypeScript contenders use one parsed value twice.
+    KStream<String, JsonNode> parsed =
+        builder.stream(env("BENCH_INPUT"), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+            .mapValues(StreamsContender::parse);
+    parsed.mapValues(StreamsContender::write).to(env("BENCH_LEFT"), produced);
+    parsed.mapValues(value -> write(JSON.createObjectNode().set("id", value.get("id"))))
+        .to(env("BENCH_RIGHT"), produced);
+  }
+
+  private static void countPerKey(StreamsBuilder builder) {
+    builder.stream(env("BENCH_INPUT"), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.ByteArray()))
+        .count(Materialized.as("counts"))
+        .toStream()
+        .mapValues(String::valueOf)
+        .to(env("BENCH_LEFT"), Produced.with(Serdes.String(), Serdes.String()));
+  }
+
   private static Properties config(Path stateDir) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, env("BENCH_GROUP"));
@@ -77,6 +96,9 @@ public final class StreamsContender {
     // Kafka Streams' default of one stream thread unless told otherwise; see README.md.
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(envOr("BENCH_STREAM_THREADS", "1")));
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    // Every count goes out, as Exactly's does: with its record cache on, Kafka Streams would emit only the last
+    // count of each key per commit interval, and LEFT would not hold one output per input to time.
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
     return props;
   }
 
