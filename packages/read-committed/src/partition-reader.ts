@@ -98,8 +98,8 @@ export class PartitionReader {
    */
   async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string; end: string }> {
     const cluster = await this.connect();
+    const fetch = await this.fetcher(cluster, topic, partition, 1); // adds the topic to the cluster's metadata
     const start = await this.logStart(cluster, topic, partition);
-    const fetch = await this.fetcher(cluster, topic, partition, 1);
     const answer = (await fetch(start)).responses[0]?.partitions[0];
     if (!answer) throw new Error(`no fetch answer for ${topic} partition ${partition}`);
     return { start: start.toString(), stableEnd: answer.lastStableOffset, end: answer.highWatermark };
