@@ -3,6 +3,9 @@
 // BENCH_* environment variables (see BenchEnv), does the workload (parse a 1 KB JSON record, emit it to LEFT
 // and {"id": id} to RIGHT), and runs until SIGTERM. The benchmark samples CPU and RSS of exactly that process,
 // so `command` must be the program itself (node, java), not a wrapper script that starts it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildKafkaStreamsPeer, peerJar } from './kafka-streams-peer.js';
 
@@ -57,7 +60,7 @@ const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 
 /** An `exactly run` of bench/src/contenders/exactly.ts with the given client adapter. */
 const exactlyRun =
-  (client: 'kafkajs' | 'platformatic') =>
+  (client: 'kafkajs' | 'platformatic', extra: () => readonly string[] = () => []) =>
   (env: BenchEnv): Command => ({
     command: process.execPath,
     args: [
@@ -74,6 +77,7 @@ const exactlyRun =
       'warn',
       // The count's store needs its changelog topic: created compacted, as a user would with --create-topics.
       ...(env.BENCH_WORKLOAD === 'count' ? ['--create-topics'] : []),
+      ...extra(),
     ],
   });
 
@@ -97,6 +101,16 @@ export const contenders: readonly Contender[] = [
     goals: true,
     workloads: WORKLOADS,
     command: exactlyRun('platformatic'),
+  },
+  {
+    name: 'exactly-platformatic-local',
+    label: 'Exactly, exactly-once (platformatic adapter, stores with a local copy: --state-dir)',
+    about:
+      'the platformatic contender with `--state-dir` (a fresh directory per run): each commit also writes the ' +
+      "changed keys to the stores' local copies (LMDB, synced), so that a restart restores from them.",
+    goals: true,
+    workloads: ['count'],
+    command: exactlyRun('platformatic', () => ['--state-dir', mkdtempSync(join(tmpdir(), 'exactly-bench-state-'))]),
   },
   {
     name: AT_LEAST_ONCE,
