@@ -74,9 +74,12 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
 
 // The stateful profile: a running total per account in a store, while processors and the broker are killed.
 // Besides exactly-once outputs, every total must be its account's sum so far (no store change lost or doubled).
+// kafkajs keeps its stores in memory; platformatic keeps local copies (--state-dir), which its restarts and
+// returning zombies restore from.
 describe.each(CLIENTS)(
   'chaos on %s, stateful: running totals in a store while processors and the broker die',
   (client) => {
+    const localState = client === 'platformatic';
     it('30,000 records over 1,000 accounts, 8 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
       const report = await runChaos({
@@ -89,7 +92,7 @@ describe.each(CLIENTS)(
         restarts: 1,
         seed,
         client,
-        stateful: { accounts: 1000 },
+        stateful: { accounts: 1000, localState },
         log: (line) => console.log(`[chaos stateful ${client} seed ${seed}] ${line}`),
       });
       const { verdict, totals } = report;
@@ -99,6 +102,7 @@ describe.each(CLIENTS)(
       expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
       expect(totals).toMatchObject({ ok: true, keys: 1000, wrongTotals: 0, duplicated: 0, missing: 0 });
       expect(report.inputsLost).toBe(0);
+      expect(report.localState).toBe(localState);
     }, 600_000);
   },
 );
