@@ -17,6 +17,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/platformatic-errors.test.ts',
   'packages/runtime/test/client-boundary.test.ts',
   'packages/runtime/test/sent-ends.test.ts',
+  'packages/cli/test/startup.test.ts',
   'packages/testkit/test/driver.test.ts',
   'packages/testkit/test/avro.test.ts',
   'packages/testkit/test/example-processor.test.ts',

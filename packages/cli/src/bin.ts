@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { UsageError } from './brokers.js';
 import { main } from './main.js';
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),
   (error: unknown) => {
     process.stderr.write(`exactly: ${error instanceof Error ? error.message : String(error)}\n`);
-    exit(1);
+    exit(error instanceof UsageError ? 2 : 1);
   },
 );
 

@@ -1,15 +1,31 @@
 import { findSharedKafka, startKafka } from '@exactly/testkit';
 
+/** A command was given what it cannot use; the message says what to give instead. Exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 /**
- * The brokers a command talks to: `--brokers`, else `KAFKA_BROKERS`, else the local broker of
- * `exactly kafka start` (started now if it is not running).
+ * The brokers a command talks to: `--brokers`, else `KAFKA_BROKERS`; with `local`, else the local broker of
+ * `exactly kafka start` (started now if it is not running). Without any, a UsageError: in production a
+ * forgotten variable must be an error, not a Kafka download.
  */
-export async function resolveBrokers(flag: string | undefined, log: (line: string) => void): Promise<string> {
+export async function resolveBrokers(
+  flag: string | undefined,
+  log: (line: string) => void,
+  options: { readonly local?: boolean } = {},
+): Promise<string> {
   if (flag) return flag;
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  if (!options.local) {
+    throw new UsageError(
+      'no brokers: give them with --brokers host:port[,host:port...] or KAFKA_BROKERS. For development, ' +
+        '`exactly kafka start` runs a local broker, and --local uses it (starting it if need be).',
+    );
+  }
   const running = await findSharedKafka();
   if (running) return running.brokers;
-  log('No KAFKA_BROKERS set and no local Kafka running: starting one (exactly kafka stop ends it)...');
+  log('--local: no local Kafka running; starting one (exactly kafka stop ends it)...');
   const started = Date.now();
   const kafka = await startKafka({ mode: 'shared', localOnly: true });
   log(`Local Kafka started at ${kafka.brokers} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);

@@ -1,16 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { quietKafkaJsWarnings } from '@exactly/runtime';
 
 const USAGE = `exactly: exactly-once stream processing on Apache Kafka
 
 Usage:
-  exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
-                             [--create-topics] [--metrics-port port]
+  exactly run <processor.ts> [--brokers host:port,... | --local] [--commit-interval ms] [--max-batch n]
+                             [--create-topics] [--metrics-port port] [--state-dir dir] [--startup-timeout ms]
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
   exactly kafka start|stop|status      a local Kafka for development (start --nodes 3: a 3-node cluster)
   exactly chaos [--records n] [--kills n] [--zombies n] [--broker-kills n] [--seed n]
   exactly demo                         what \`pnpm start\` runs
 
-Brokers default to $KAFKA_BROKERS, then the broker started by \`exactly kafka start\`.
+  exactly --version
+
+Brokers: --brokers, else $KAFKA_BROKERS; --local uses the broker of \`exactly kafka start\` (development).
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -30,10 +33,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const load = commands[name];
   if (!load) {
     process.stderr.write(`exactly: unknown command '${name}'\n\n${USAGE}`);
     return 2;
   }
   return (await load())(rest);
+}
+
+/** The CLI's version, from its package.json. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }

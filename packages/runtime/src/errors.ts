@@ -18,3 +18,19 @@ export class ProcessorStoppedError extends Error {
     super(`stopped on a bad record (onError: 'stop'): ${recordError.message}`, { cause: recordError });
   }
 }
+
+/** Start-up could not reach Kafka within its deadline (`startupTimeoutMs`). */
+export class KafkaUnreachableError extends Error {
+  override readonly name = 'KafkaUnreachableError';
+  constructor(
+    readonly brokers: readonly string[],
+    readonly waitedMs: number,
+    cause: unknown,
+  ) {
+    super(
+      `could not reach Kafka at ${brokers.join(', ')} within ${Math.round(waitedMs / 1000)} s: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Check the addresses (--brokers, KAFKA_BROKERS) and that the cluster is up; --startup-timeout waits longer.',
+      { cause },
+    );
+  }
+}

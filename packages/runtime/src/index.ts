@@ -1,5 +1,5 @@
 export { quietKafkaJsWarnings } from './adapters/kafkajs/warnings.js';
-export { MissingTopicsError, ProcessorStoppedError } from './errors.js';
+export { KafkaUnreachableError, MissingTopicsError, ProcessorStoppedError } from './errors.js';
 export type { MetricsSnapshot } from './observability/metrics.js';
 export type { RunOptions } from './options.js';
 export type { ErrorKind } from './port/errors.js';

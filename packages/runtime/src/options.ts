@@ -48,6 +48,13 @@ export interface RunOptions {
    * are rebuilt from their changelogs. See docs/state.md.
    */
   readonly stateDir?: string;
+  /**
+   * How long start-up keeps trying to reach Kafka before `run()` rejects with a KafkaUnreachableError naming
+   * the brokers and the last error. Default 60 s.
+   */
+  readonly startupTimeoutMs?: number;
+  /** Aborting it makes a `run()` still starting reject (with the signal's reason) and close what it opened. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ResolvedOptions {
@@ -65,4 +72,6 @@ export interface ResolvedOptions {
   readonly logLevel: LevelWithSilent;
   readonly instanceId: string;
   readonly stateDir: string | undefined;
+  readonly startupTimeoutMs: number;
+  readonly signal: AbortSignal | undefined;
 }

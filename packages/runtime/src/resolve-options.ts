@@ -9,6 +9,7 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     .map((b) => b.trim())
     .filter(Boolean);
   if (brokers.length === 0) throw new ExactlyConfigError('brokers', 'at least one broker (host:port) is required');
+  for (const broker of brokers) checkBroker(broker);
   const positive = (field: keyof RunOptions, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isFinite(value) || value <= 0)
@@ -44,6 +45,8 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     logLevel: options.logLevel ?? 'info',
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
     stateDir: stateDirOf(options.stateDir),
+    startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, 60_000),
+    signal: options.signal,
   };
 }
 
@@ -52,4 +55,13 @@ function stateDirOf(stateDir: string | undefined): string | undefined {
   if (typeof stateDir !== 'string' || stateDir.trim() === '')
     throw new ExactlyConfigError('stateDir', 'must be a directory path (or left out to keep stores in memory)');
   return resolve(stateDir);
+}
+
+/** `host:port`, `[ipv6]:port`: what Kafka's bootstrap addresses are; anything else is refused at start. */
+const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+function checkBroker(broker: string): void {
+  const port = BROKER.exec(broker)?.[1];
+  if (port === undefined || Number(port) < 1 || Number(port) > 65535)
+    throw new ExactlyConfigError('brokers', `'${broker}' is not a broker address: give host:port, e.g. kafka-1:9092`);
 }

@@ -13,6 +13,7 @@ import { MAX_MESSAGE_BYTES } from './adapters/topic-settings.js';
 import { backoffMs } from './backoff.js';
 import { Engine } from './engine/engine.js';
 import { LocalStateDir } from './engine/local-state.js';
+import { KafkaUnreachableError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
@@ -33,19 +34,39 @@ export interface RunningProcessor {
   readonly registry: EngineMetrics['registry'];
 }
 
-/** How long start-up waits for a broker that is away (restarting, or not up yet) before it gives up. */
-const STARTUP_PATIENCE_MS = 60_000;
-
-/** Runs a start-up step again while it fails with a retriable client error, for up to STARTUP_PATIENCE_MS. */
-async function retryWhileRetriable<T>(step: () => Promise<T>, log: Logger): Promise<T> {
-  const deadline = Date.now() + STARTUP_PATIENCE_MS;
+/**
+ * Runs a start-up step again while it fails with a retriable client error, until `startupTimeoutMs` has passed
+ * since start-up began (then a KafkaUnreachableError naming the brokers), or the caller's signal aborts.
+ */
+async function retryWhileRetriable<T>(
+  step: () => Promise<T>,
+  resolved: ResolvedOptions,
+  startedAt: number,
+  log: Logger,
+): Promise<T> {
+  const deadline = startedAt + resolved.startupTimeoutMs;
   for (let attempt = 1; ; attempt++) {
+    resolved.signal?.throwIfAborted();
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof ClientError) || error.kind !== 'retriable' || Date.now() > deadline) throw error;
-      log.warn({ code: error.code, error: error.message, attempt }, 'Kafka not reachable yet; retrying start-up');
-      await delay(backoffMs(attempt));
+      resolved.signal?.throwIfAborted();
+      if (!(error instanceof ClientError) || error.kind !== 'retriable') throw error;
+      const now = Date.now();
+      if (now >= deadline) throw new KafkaUnreachableError(resolved.brokers, now - startedAt, error);
+      log.warn(
+        {
+          brokers: resolved.brokers.join(','),
+          code: error.code,
+          error: error.message,
+          attempt,
+          givingUpInS: Math.ceil((deadline - now) / 1000),
+        },
+        'Kafka not reachable yet; retrying start-up',
+      );
+      await delay(Math.min(backoffMs(attempt), Math.max(0, deadline - now)), undefined, {
+        signal: resolved.signal,
+      }).catch(() => resolved.signal?.throwIfAborted());
     }
   }
 }
@@ -82,6 +103,7 @@ export async function runOnAdapter(
   log: Logger,
 ): Promise<RunningProcessor> {
   const processor = generic;
+  const started = Date.now();
   const bound = await RecordPipeline.create(generic, {
     registry: resolved.schemaRegistry,
     provenance: resolved.provenance,
@@ -90,8 +112,13 @@ export async function runOnAdapter(
   let partitions: number;
   let limits: Map<string, number>;
   try {
-    partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, bound, resolved), log);
-    limits = await retryWhileRetriable(() => admin.topicSettings(bound.outputTopics, MAX_MESSAGE_BYTES), log);
+    partitions = await retryWhileRetriable(() => ensureTopics(admin, generic, bound, resolved), resolved, started, log);
+    limits = await retryWhileRetriable(
+      () => admin.topicSettings(bound.outputTopics, MAX_MESSAGE_BYTES),
+      resolved,
+      started,
+      log,
+    );
   } catch (error) {
     await admin.close();
     throw error;
@@ -143,7 +170,7 @@ export async function runOnAdapter(
   let server: Server | undefined;
   try {
     if (resolved.metricsPort !== undefined) server = await startMetricsServer(metrics.registry, resolved.metricsPort);
-    await retryWhileRetriable(() => engine.start(), log);
+    await retryWhileRetriable(() => engine.start(), resolved, started, log);
   } catch (error) {
     server?.close();
     await engine.stop();

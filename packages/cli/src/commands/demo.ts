@@ -39,7 +39,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   const { app, mainFile } = await loadExample(values.example);
   say(`Exactly demo: ${app.name}: ${app.summary}.`);
-  const brokers = await resolveBrokers(undefined, say);
+  const brokers = await resolveBrokers(undefined, say, { local: true }); // the demo is development
   const suffix = `-demo-${Date.now().toString(36)}`;
   const processor = app.processor(suffix);
   const topics = topicsOf(processor);

@@ -4,10 +4,12 @@ import { resolveBrokers } from '../brokers.js';
 import { loadProcessor } from '../load-processor.js';
 import { startProgressLine } from '../progress.js';
 
-const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,...] [--commit-interval ms] [--max-batch n]
+const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --local] [--commit-interval ms] [--max-batch n]
                    [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
                    [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
-                   [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]`;
+                   [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]
+                   [--startup-timeout ms]
+Brokers: --brokers, else $KAFKA_BROKERS; --local uses the broker of \`exactly kafka start\` (for development).`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -16,6 +18,8 @@ export async function runCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       brokers: { type: 'string' },
+      local: { type: 'boolean', default: false },
+      'startup-timeout': { type: 'string' },
       'commit-interval': { type: 'string' },
       'max-batch': { type: 'string' },
       'create-topics': { type: 'boolean', default: false },
@@ -43,7 +47,9 @@ export async function runCommand(args: string[]): Promise<number> {
     return parsed;
   };
   const processor = await loadProcessor(file);
-  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`));
+  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`), {
+    local: values.local,
+  });
   const app = await run(processor, {
     brokers,
     commitIntervalMs: number('commit-interval', values['commit-interval']),
@@ -58,6 +64,7 @@ export async function runCommand(args: string[]): Promise<number> {
     client: (values.client ?? process.env.EXACTLY_CLIENT) as 'kafkajs' | 'platformatic' | undefined,
     instanceId: values['instance-id'] ?? process.env.EXACTLY_INSTANCE_ID,
     stateDir: values['state-dir'] ?? process.env.EXACTLY_STATE_DIR,
+    startupTimeoutMs: number('startup-timeout', values['startup-timeout']),
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

@@ -3,7 +3,7 @@ import { verifyExactlyOnce } from '@exactly/testkit';
 import { resolveBrokers } from '../brokers.js';
 
 const USAGE =
-  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port] [--expect per-input=N]\n                      [--dead-letter <topic>] [--timeout ms]';
+  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port | --local] [--expect per-input=N]\n                      [--dead-letter <topic>] [--timeout ms]';
 
 /**
  * `exactly verify`: checks a drained run from the topics alone (outputs need provenance headers: run the
@@ -17,6 +17,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       outputs: { type: 'string' },
       'dead-letter': { type: 'string' },
       brokers: { type: 'string' },
+      local: { type: 'boolean', default: false },
       expect: { type: 'string' },
       timeout: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -32,7 +33,9 @@ export async function verifyCommand(args: string[]): Promise<number> {
     if (!match) throw new Error(`--expect must look like per-input=N, got '${values.expect}'`);
     expectPerInput = Number(match[1]);
   }
-  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`));
+  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`), {
+    local: values.local,
+  });
   const started = Date.now();
   const verdict = await verifyExactlyOnce({
     brokers,

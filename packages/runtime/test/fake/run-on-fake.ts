@@ -30,6 +30,8 @@ export function runOnFake(
     logLevel: 'silent',
     instanceId: 'fake-instance',
     stateDir: undefined,
+    startupTimeoutMs: 60_000,
+    signal: undefined,
     ...options,
   };
   return runOnAdapter(processor, resolved, kafka.adapter(fencing), createLogger(resolved.logLevel));

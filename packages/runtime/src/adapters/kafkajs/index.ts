@@ -21,23 +21,28 @@ export interface KafkaJsAdapterOptions {
 /** The KafkaJS adapter: KIP-447 is not available, so the engine runs one producer per input partition. */
 export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
   quietKafkaJsWarnings();
-  const kafka = new Kafka({
-    clientId: options.clientId,
-    brokers: [...options.brokers],
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log;
-      const level = reweigh(entry.level === logLevel.ERROR ? 'error' : 'warn', message);
-      if (level) options.log?.(level, `kafkajs ${entry.namespace}: ${message}`, extra);
-    },
-    // KafkaJS's own retries, with the runtime's back-off numbers (its formula adds jitter).
-    retry: { initialRetryTime: BACKOFF.FIRST_MS, maxRetryTime: BACKOFF.MAX_MS, retries: 8 },
-  });
+  const client = (retries: number) =>
+    new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log;
+        const level = reweigh(entry.level === logLevel.ERROR ? 'error' : 'warn', message);
+        if (level) options.log?.(level, `kafkajs ${entry.namespace}: ${message}`, extra);
+      },
+      // KafkaJS's own retries, with the runtime's back-off numbers (its formula adds jitter).
+      retry: { initialRetryTime: BACKOFF.FIRST_MS, maxRetryTime: BACKOFF.MAX_MS, retries },
+    });
+  const kafka = client(8);
+  // The admin's calls (start-up checks, restores, offset reads) are retried by the runtime, with its back-off
+  // and deadline: few retries inside KafkaJS, so that an unreachable cluster is reported at once.
+  const adminKafka = client(2);
   return {
     name: 'kafkajs',
     fencing: 'partition',
     consumer: (consumerOptions) => kafkaJsConsumer(kafka, consumerOptions),
     producer: (producerOptions) => kafkaJsProducer(kafka, producerOptions),
-    admin: () => kafkaJsAdmin(kafka),
+    admin: () => kafkaJsAdmin(adminKafka),
   };
 }
