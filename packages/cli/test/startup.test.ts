@@ -64,6 +64,7 @@ describe('exactly: start-up that fails fast and says why', () => {
       expect(firstMatchMs, output.slice(0, 2000)).toBeLessThan(2000);
       expect(output).toMatch(/"givingUpInS":[1-3]\b/);
       expect(output).toContain(`exactly: could not reach Kafka at ${nowhere} within 3 s`);
+      expect(output).toMatch(/within 3 s: [^\n]*ECONNREFUSED/); // what went wrong, whatever the client's words
       expect(code).toBe(1);
       expect(ms).toBeLessThan(15_000);
     },

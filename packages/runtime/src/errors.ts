@@ -28,9 +28,16 @@ export class KafkaUnreachableError extends Error {
     cause: unknown,
   ) {
     super(
-      `could not reach Kafka at ${brokers.join(', ')} within ${Math.round(waitedMs / 1000)} s: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+      `could not reach Kafka at ${brokers.join(', ')} within ${Math.round(waitedMs / 1000)} s: ${reasonOf(cause)}. ` +
         'Check the addresses (--brokers, KAFKA_BROKERS) and that the cluster is up; --startup-timeout waits longer.',
       { cause },
     );
   }
+}
+
+/** An error's message without its closing period, with its code when the message does not say it. */
+function reasonOf(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, '');
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
