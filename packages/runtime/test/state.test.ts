@@ -222,18 +222,15 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
         const later = restores.filter((r, i) => restores.findIndex((f) => f.partition === r.partition) < i);
         expect(later.length).toBeGreaterThan(0);
         expect(later.filter((r) => !r.fromCheckpoint).map((r) => r.line)).toEqual([]);
-        // Each checkpoint covers every committed change (it is past the last committed changelog record) and
-        // claims nothing beyond the log's end.
+        // No checkpoint claims more than the log holds. One may be behind: a process killed between a commit and
+        // its phase 3 leaves its copy and checkpoint before that commit, and a partition with no input left is
+        // not restored again (CI saw a checkpoint still at 0 that way); the next restore reads the difference.
         const checkpoints = await checkpointsOf(stateDir ?? '', topics.id, 3);
-        const committed = await readTopic(brokers, topics.changelog, { minRecords: 1 });
         const ends = await highWatermarks(topics.changelog);
         for (let p = 0; p < 3; p++) {
-          const offsets = committed.filter((r) => r.partition === p).map((r) => BigInt(r.offset));
-          const last = offsets[offsets.length - 1]; // read in log order
-          if (last === undefined) continue;
-          const checkpoint = BigInt(checkpoints[p] ?? '-1');
-          expect(checkpoint, `partition ${p}`).toBeGreaterThan(last);
-          expect(checkpoint, `partition ${p}`).toBeLessThanOrEqual(BigInt(ends[p] ?? '0'));
+          const checkpoint = checkpoints[p];
+          if (checkpoint !== undefined)
+            expect(BigInt(checkpoint), `partition ${p}`).toBeLessThanOrEqual(BigInt(ends[p] ?? '0'));
         }
       }
     },
