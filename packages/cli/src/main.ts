@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { quietKafkaJsWarnings } from '@exactly/runtime';
+import { UsageError } from './brokers.js';
 
 const USAGE = `exactly: exactly-once stream processing on Apache Kafka
 
@@ -8,10 +9,11 @@ Usage:
                              [--create-topics] [--metrics-port port] [--state-dir dir] [--startup-timeout ms]
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
   exactly kafka start|stop|status      a local Kafka for development (start --nodes 3: a 3-node cluster)
+  exactly --version
+
+In a clone of Exactly's repository:
   exactly chaos [--records n] [--kills n] [--zombies n] [--broker-kills n] [--seed n]
   exactly demo                         what \`pnpm start\` runs
-
-  exactly --version
 
 Brokers: --brokers, else $KAFKA_BROKERS; --local uses the broker of \`exactly kafka start\` (development).
 `;
@@ -21,10 +23,24 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
-  chaos: async () => (await import('./commands/chaos.js')).chaosCommand,
+  chaos: async () => inRepository('chaos', chaosProcessors, (await import('./commands/chaos.js')).chaosCommand),
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
-  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  demo: async () => inRepository('demo', examples, (await import('./commands/demo.js')).demoCommand),
 };
+
+/** What demo and chaos run, which only a clone of the repository has (the packages do not ship them). */
+const examples = new URL('../../../examples/', import.meta.url);
+const chaosProcessors = new URL('../chaos/', import.meta.url);
+
+function inRepository(name: string, needs: URL, command: Command): Command {
+  if (existsSync(needs)) return command;
+  return async () => {
+    throw new UsageError(
+      `'exactly ${name}' runs in a clone of Exactly's repository (it needs its examples/); ` +
+        'in your own service, use exactly run and exactly verify',
+    );
+  };
+}
 
 export async function main(argv: string[]): Promise<number> {
   quietKafkaJsWarnings();

@@ -22,3 +22,19 @@ export function dockerEngineAnswers(timeoutMs = 1000): Promise<boolean> {
     req.end();
   });
 }
+
+/**
+ * testcontainers, which runs Kafka or a schema registry in a Docker engine. It is an optional peer
+ * dependency (it brings an SSH client and a native build), so an application without Docker never installs it.
+ */
+export async function loadTestcontainers(): Promise<typeof import('testcontainers')> {
+  try {
+    return await import('testcontainers');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'a Docker engine answers, and running a server in it needs testcontainers, which is not installed: ' +
+        'add it (pnpm add -D testcontainers), or set EXACTLY_NO_DOCKER=1 to run it on the local JVM instead',
+    );
+  }
+}

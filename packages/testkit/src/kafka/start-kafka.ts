@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerEngineAnswers } from '../docker.js';
+import { dockerEngineAnswers, loadTestcontainers } from '../docker.js';
 import type { LocalBroker } from './local-broker.js';
 import { LocalCluster } from './local-cluster.js';
 import { cacheDir, KAFKA_VERSION, sharedBrokerDir } from './paths.js';
@@ -99,7 +99,7 @@ export async function findSharedKafka(): Promise<LocalCluster | undefined> {
 }
 
 async function startInDocker(): Promise<Kafka> {
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer, Wait } = await loadTestcontainers();
   // The advertised address must be the one clients dial, so the host port is chosen before start.
   const port = await freePort();
   const container = await new GenericContainer(`apache/kafka:${KAFKA_VERSION}`)

@@ -1,4 +1,4 @@
-import { dockerEngineAnswers } from '../docker.js';
+import { dockerEngineAnswers, loadTestcontainers } from '../docker.js';
 import { KAFKA_VERSION } from '../kafka/paths.js';
 import { startApicurio } from './apicurio.js';
 import { TestSchemaRegistry } from './test-registry.js';
@@ -53,7 +53,7 @@ export function registryLabel(server: SchemaRegistryServer): string {
 }
 
 async function startInDocker(): Promise<SchemaRegistryServer> {
-  const { GenericContainer, Network, Wait } = await import('testcontainers');
+  const { GenericContainer, Network, Wait } = await loadTestcontainers();
   const network = await new Network().start();
   const started: Array<{ stop(): Promise<unknown> }> = [];
   const stop = async () => {
