@@ -18,6 +18,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/client-boundary.test.ts',
   'packages/runtime/test/sent-ends.test.ts',
   'packages/cli/test/startup.test.ts',
+  'packages/cli/test/client-properties.test.ts',
   'packages/testkit/test/driver.test.ts',
   'packages/testkit/test/avro.test.ts',
   'packages/testkit/test/example-processor.test.ts',

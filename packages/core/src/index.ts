@@ -28,6 +28,8 @@ export { defineProcessor } from './processor.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, recordBatchBytes, recordBytes } from './record-size.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';
+export type { KafkaSecurity, OAuthBearerSasl, SaslOptions, TlsOptions, UsernamePasswordSasl } from './security.js';
+export { checkSecurity } from './security.js';
 export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';
 export { bindSerde } from './serde.js';
 export type { AvroOptions, AvroSchema } from './serdes/avro.js';

@@ -14,7 +14,7 @@ export interface Cluster {
   fetchTopicsOffset(
     topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-  findGroupCoordinator(options: { groupId: string }): Promise<ClusterBroker>;
+  findGroupCoordinator(options: { groupId: string; coordinatorType?: number }): Promise<ClusterBroker>;
 }
 
 export const READ_UNCOMMITTED = 0;
@@ -55,3 +55,20 @@ export async function sendRequest<T>(broker: ClusterBroker, request: KafkaJsRequ
     throw new Error("this KafkaJS's broker has no request sender (Exactly expects 2.2.4)");
   return (send as (request: KafkaJsRequest<T>) => Promise<T>).call(broker, request);
 }
+
+/**
+ * Finds `transactionalId`'s transaction coordinator, as a producer's first step does: rejects with the broker's
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED when this user may not use that id (see kafkajs-coordinator.ts).
+ */
+export async function findTransactionCoordinator(kafka: Kafka, transactionalId: string): Promise<void> {
+  const cluster = createCluster(kafka, READ_COMMITTED);
+  await cluster.connect();
+  try {
+    await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: TRANSACTION_COORDINATOR });
+  } finally {
+    await cluster.disconnect().catch(() => {});
+  }
+}
+
+/** FindCoordinator's key type for a transactional id (0 is a group). */
+const TRANSACTION_COORDINATOR = 1;

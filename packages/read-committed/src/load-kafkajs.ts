@@ -2,12 +2,15 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type * as KafkaJS from 'kafkajs';
 import { AbortedTransactions, markerOf } from './aborted-transactions.js';
+import { reportingCoordinatorLookup } from './kafkajs-coordinator.js';
 import { createSendMessages } from './kafkajs-send-messages.js';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
 const filterPath = join(root, 'src', 'consumer', 'filterAbortedMessages.js');
 const sendMessagesPath = join(root, 'src', 'producer', 'sendMessages.js');
+const clusterPath = join(root, 'src', 'cluster', 'index.js');
+const errorsPath = join(root, 'src', 'errors.js');
 
 /** The fields of a fetched KafkaJS message that its typings leave out. */
 interface FetchedMessage {
@@ -45,8 +48,8 @@ const CORRECTIONS: ReadonlyArray<readonly [path: string, replacement: unknown]> 
 ];
 
 /**
- * KafkaJS, loaded with two corrections: its consumer's batches use our read_committed filter, and its producer
- * our send (see kafkajs-send-messages.ts). KafkaJS binds these modules when its own load, so ours go into the
+ * KafkaJS, loaded with three corrections: its consumer's batches use our read_committed filter, its producer
+ * our send (see kafkajs-send-messages.ts), and its coordinator lookup reports refusals (kafkajs-coordinator.ts). KafkaJS binds these modules when its own load, so ours go into the
  * module cache first; if KafkaJS was loaded before (by the application), its modules are loaded afresh for us
  * and the application keeps its own copy.
  */
@@ -59,6 +62,12 @@ export function loadKafkaJS(): typeof KafkaJS {
       if (cached === undefined) throw new Error(`could not load ${path} to correct it`);
       cached.exports = replacement;
     }
+    // Third: the coordinator lookup reports a refused transactional id or group (kafkajs-coordinator.ts).
+    const Cluster = require(clusterPath) as { prototype: Record<string, unknown> };
+    const { KafkaJSGroupCoordinatorNotFound } = require(errorsPath) as {
+      KafkaJSGroupCoordinatorNotFound: new (m: string) => Error;
+    };
+    Cluster.prototype.findGroupCoordinatorMetadata = reportingCoordinatorLookup(KafkaJSGroupCoordinatorNotFound);
   }
   return require('kafkajs') as typeof KafkaJS;
 }

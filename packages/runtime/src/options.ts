@@ -1,4 +1,4 @@
-import type { SchemaRegistryClient } from '@exactly/core';
+import type { KafkaSecurity, SaslOptions, SchemaRegistryClient, TlsOptions } from '@exactly/core';
 import type { LevelWithSilent } from 'pino';
 
 export type ClientName = 'kafkajs' | 'platformatic';
@@ -6,6 +6,10 @@ export type ClientName = 'kafkajs' | 'platformatic';
 export interface RunOptions {
   /** Bootstrap brokers, `host:port` strings or one comma-separated string. */
   readonly brokers: string | readonly string[];
+  /** TLS: `true` trusts the system's certificate authorities; options give a CA, mutual TLS, a server name. */
+  readonly ssl?: boolean | TlsOptions;
+  /** SASL: plain, scram-sha-256, scram-sha-512 (username, password) or oauthbearer (a token provider). */
+  readonly sasl?: SaslOptions;
   /** How long a fetch waits for more records before the batch (and its transaction) closes. Default 100 ms. */
   readonly commitIntervalMs?: number;
   /** Most input records in one transaction. Default 5000. */
@@ -59,6 +63,7 @@ export interface RunOptions {
 
 export interface ResolvedOptions {
   readonly brokers: readonly string[];
+  readonly security: KafkaSecurity;
   readonly commitIntervalMs: number;
   readonly maxBatchRecords: number;
   readonly createTopics: boolean;

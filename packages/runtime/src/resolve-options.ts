@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ExactlyConfigError } from '@exactly/core';
+import { checkSecurity, ExactlyConfigError, type KafkaSecurity } from '@exactly/core';
 import { nodeRunsPlatformatic, PLATFORMATIC_NODE_REQUIREMENT } from './adapters/platformatic/node-version.js';
 import type { ResolvedOptions, RunOptions } from './options.js';
 
@@ -10,6 +10,8 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     .filter(Boolean);
   if (brokers.length === 0) throw new ExactlyConfigError('brokers', 'at least one broker (host:port) is required');
   for (const broker of brokers) checkBroker(broker);
+  const security: KafkaSecurity = { ssl: options.ssl, sasl: options.sasl };
+  checkSecurity(security);
   const positive = (field: keyof RunOptions, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isFinite(value) || value <= 0)
@@ -27,6 +29,7 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     );
   return {
     brokers,
+    security,
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
     maxBatchRecords: Math.floor(positive('maxBatchRecords', options.maxBatchRecords, 5000)),
     createTopics: options.createTopics ?? false,

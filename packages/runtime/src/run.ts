@@ -9,6 +9,7 @@ import {
   type TopicMap,
 } from '@exactly/core';
 import { createAdapter } from './adapters/create-adapter.js';
+import { describeSecurity } from './adapters/security.js';
 import { MAX_MESSAGE_BYTES } from './adapters/topic-settings.js';
 import { backoffMs } from './backoff.js';
 import { Engine } from './engine/engine.js';
@@ -89,7 +90,7 @@ export async function run<I extends AnyTopic, O extends TopicMap, S extends Stor
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
   const adapter = await createAdapter(
     resolved.client,
-    { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}` },
+    { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}`, security: resolved.security },
     log,
   );
   return runOnAdapter(processor as unknown as Processor, resolved, adapter, log);
@@ -180,6 +181,7 @@ export async function runOnAdapter(
   log.info(
     {
       brokers: resolved.brokers,
+      security: describeSecurity(resolved.security),
       input: processor.input.name,
       partitions,
       commitIntervalMs: resolved.commitIntervalMs,

@@ -1,10 +1,10 @@
-import { createTopics, uniqueTopic } from '@exactly/testkit';
+import { createTopics, type KafkaTarget, uniqueTopic } from '@exactly/testkit';
 import { nodeRunsPlatformatic } from '../src/adapters/platformatic/node-version.js';
 import type { FanOutTopics } from './fixtures/fan-out.js';
 
 /** Fresh topics (and group id) for one test: input with `partitions`, outputs with the same count. */
 export async function freshTopics(
-  brokers: string,
+  brokers: KafkaTarget,
   name: string,
   partitions: number,
 ): Promise<FanOutTopics & { dlq: string }> {

@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { run } from '@exactly/runtime';
-import { resolveBrokers } from '../brokers.js';
+import { resolveConnection } from '../brokers.js';
 import { loadProcessor } from '../load-processor.js';
 import { startProgressLine } from '../progress.js';
 
-const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --local] [--commit-interval ms] [--max-batch n]
+const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --local] [--config client.properties]
+                   [--commit-interval ms] [--max-batch n]
                    [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
                    [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
                    [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]
                    [--startup-timeout ms]
-Brokers: --brokers, else $KAFKA_BROKERS; --local uses the broker of \`exactly kafka start\` (for development).`;
+Brokers: --brokers, else $KAFKA_BROKERS, else bootstrap.servers of --config; --local uses the broker of
+\`exactly kafka start\` (for development). --config: a Kafka client.properties (security.protocol, sasl.*, ssl.*);
+a value may be \${env:NAME} to keep a secret in the environment.`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -18,6 +21,7 @@ export async function runCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       brokers: { type: 'string' },
+      config: { type: 'string' },
       local: { type: 'boolean', default: false },
       'startup-timeout': { type: 'string' },
       'commit-interval': { type: 'string' },
@@ -47,11 +51,9 @@ export async function runCommand(args: string[]): Promise<number> {
     return parsed;
   };
   const processor = await loadProcessor(file);
-  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`), {
-    local: values.local,
-  });
+  const connection = await resolveConnection(values, (line) => process.stderr.write(`${line}\n`));
   const app = await run(processor, {
-    brokers,
+    ...connection,
     commitIntervalMs: number('commit-interval', values['commit-interval']),
     maxBatchRecords: number('max-batch', values['max-batch']),
     createTopics: values['create-topics'],

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { verifyExactlyOnce } from '@exactly/testkit';
-import { resolveBrokers } from '../brokers.js';
+import { resolveConnection } from '../brokers.js';
 
 const USAGE =
-  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port | --local] [--expect per-input=N]\n                      [--dead-letter <topic>] [--timeout ms]';
+  'usage: exactly verify --input <topic> --outputs <t1,t2> [--brokers host:port | --local] [--expect per-input=N]\n                      [--config client.properties] [--dead-letter <topic>] [--timeout ms]';
 
 /**
  * `exactly verify`: checks a drained run from the topics alone (outputs need provenance headers: run the
@@ -17,6 +17,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       outputs: { type: 'string' },
       'dead-letter': { type: 'string' },
       brokers: { type: 'string' },
+      config: { type: 'string' },
       local: { type: 'boolean', default: false },
       expect: { type: 'string' },
       timeout: { type: 'string' },
@@ -33,12 +34,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
     if (!match) throw new Error(`--expect must look like per-input=N, got '${values.expect}'`);
     expectPerInput = Number(match[1]);
   }
-  const brokers = await resolveBrokers(values.brokers, (line) => process.stderr.write(`${line}\n`), {
-    local: values.local,
-  });
+  const connection = await resolveConnection(values, (line) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const verdict = await verifyExactlyOnce({
-    brokers,
+    ...connection,
     input: values.input,
     outputs: values.outputs
       .split(',')

@@ -62,6 +62,10 @@ export class Engine {
   async start(): Promise<void> {
     // Before the first offset is read: a restarted instance ends its predecessor's open transaction first.
     await this.instanceTask?.open();
+    // Per-partition producers open with their partition's first batch: ask now whether this user may use their
+    // transactional ids, so that a missing ACL stops the start rather than the first record.
+    if (!this.instanceTask)
+      await this.ctx.admin.checkTransactionalId(`${this.ctx.processorId}.${this.ctx.inputTopic}.0`);
     await this.consumer.start({
       onBatch: (batch, control) => this.onBatch(batch, control),
       onPoll: (batches, control) => this.onPoll(batches, control),

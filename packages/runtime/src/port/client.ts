@@ -200,5 +200,10 @@ export interface AdminPort {
     from: string | null,
     onRecords: (records: readonly RawRecord[]) => void,
   ): Promise<string>;
+  /**
+   * Finds `transactionalId`'s transaction coordinator, as a producer would before its first transaction:
+   * rejects (fatal) when this user may not use the id, so a missing ACL is found at start, not at the first record.
+   */
+  checkTransactionalId(transactionalId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -73,6 +73,14 @@ export function kafkaErrorName(code: number): string | undefined {
 
 /** What an operator should do about an error, where the broker's own words do not say it. */
 const HINTS: Readonly<Record<string, string>> = {
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    "this user may not use the processor's transactional ids: an ACL must allow Write and Describe on TransactionalId with the processor's id as a prefix (kafka-acls --add --allow-principal User:<user> --operation Write --operation Describe --transactional-id <processor id> --resource-pattern-type prefixed; docs/operations.md lists every ACL a processor needs)",
+  GROUP_AUTHORIZATION_FAILED:
+    "this user may not use the processor's consumer group: an ACL must allow Read on Group <processor id> (docs/operations.md lists every ACL a processor needs)",
+  TOPIC_AUTHORIZATION_FAILED:
+    'this user may not use a topic: ACLs must allow Read and Describe on the input, Write and Describe on the outputs, the dead-letter topic and the changelogs (docs/operations.md lists every ACL a processor needs)',
+  CLUSTER_AUTHORIZATION_FAILED:
+    'this user lacks a cluster permission: creating topics (--create-topics) needs Create on the cluster or on the topics; docs/operations.md lists every ACL a processor needs',
   INCONSISTENT_GROUP_PROTOCOL:
     "the group's live members run Exactly's other client mode (kafkajs and platformatic join a group with different protocols and fence zombies differently, so they cannot share one). Run every instance of this processor with the same --client (EXACTLY_CLIENT) until the others are gone, e.g. pin the old one during a rolling upgrade; members that just crashed leave the group after their session timeout",
 };
@@ -80,5 +88,5 @@ const HINTS: Readonly<Record<string, string>> = {
 /** The message, with what to do about it when the error is one of those that need saying. */
 export function withHint(name: string, message: string): string {
   const hint = HINTS[name];
-  return hint ? `${message}: ${hint}` : message;
+  return hint ? `${message.replace(/\.$/, '')}: ${hint}` : message;
 }

@@ -461,6 +461,8 @@ export class FakeKafka {
               : (this.deleteRetention.get(t) ?? 86_400_000),
           ]),
         ),
+      // The fake has no ACLs: every transactional id may be used.
+      checkTransactionalId: async () => {},
       offsetRange: async (topic, partition) => {
         this.expireTransactions();
         return {

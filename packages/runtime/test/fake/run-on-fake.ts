@@ -17,6 +17,7 @@ export function runOnFake(
 ): Promise<RunningProcessor> {
   const resolved: ResolvedOptions = {
     brokers: ['fake:9092'],
+    security: {},
     commitIntervalMs: 10,
     maxBatchRecords: 100,
     createTopics: false,

@@ -1,15 +1,28 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { KafkaSecurity } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, SASLOptions } from 'kafkajs';
 
 // KafkaJS with Kafka's read_committed rule: the checker must not take an aborted record for a committed one.
 const { logLevel } = kafkajs;
 
+/** Where test tooling connects: comma-separated brokers, or brokers with TLS/SASL settings. */
+export type KafkaTarget = string | ({ readonly brokers: string } & KafkaSecurity);
+
+/** The brokers of a target, comma-separated (for logs and messages). */
+export const brokersOf = (target: KafkaTarget): string => (typeof target === 'string' ? target : target.brokers);
+
 /** A quiet KafkaJS client for test tooling (the runtime has its own adapter). */
-export function testClient(brokers: string, clientId = 'exactly-testkit'): Kafka {
+export function testClient(target: KafkaTarget, clientId = 'exactly-testkit'): Kafka {
+  const security: KafkaSecurity = typeof target === 'string' ? {} : target;
+  const ssl = security.ssl;
   return new kafkajs.Kafka({
     clientId,
-    brokers: brokers.split(',').map((b) => b.trim()),
+    brokers: brokersOf(target)
+      .split(',')
+      .map((b) => b.trim()),
+    ssl: typeof ssl === 'object' ? tlsOf(ssl) : ssl,
+    sasl: security.sasl as SASLOptions | undefined,
     logLevel: logLevel.NOTHING,
     retry: { retries: 10, initialRetryTime: 100 },
   });
@@ -23,7 +36,7 @@ export interface TopicSpec {
 }
 
 /** Creates the topics that do not exist yet and waits until every partition of each has a leader. */
-export async function createTopics(brokers: string, topics: ReadonlyArray<TopicSpec | string>): Promise<void> {
+export async function createTopics(brokers: KafkaTarget, topics: ReadonlyArray<TopicSpec | string>): Promise<void> {
   const specs = topics.map((t) => (typeof t === 'string' ? { name: t } : t));
   const admin = testClient(brokers).admin();
   await admin.connect();
@@ -81,7 +94,7 @@ export async function waitForLeaders(
 }
 
 /** Runs `work` with a connected admin of the test client, and disconnects it. */
-export async function withAdmin<T>(brokers: string, work: (admin: Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(brokers: KafkaTarget, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = testClient(brokers).admin();
   await admin.connect();
   try {
@@ -94,4 +107,14 @@ export async function withAdmin<T>(brokers: string, work: (admin: Admin) => Prom
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Node's TLS options for ours (`checkServerName: false` keeps the chain check, skips the name check). */
+function tlsOf(ssl: Exclude<KafkaSecurity['ssl'], boolean | undefined>) {
+  const { ca, checkServerName, ...rest } = ssl;
+  return {
+    ...rest,
+    ...(ca === undefined ? {} : { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
+    ...(checkServerName === false ? { checkServerIdentity: () => undefined } : {}),
+  };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { logOffsets } from '@exactly/read-committed';
 import type { Batch, KafkaMessage } from 'kafkajs';
-import { testClient } from './client.js';
+import { type KafkaTarget, testClient } from './client.js';
 import type { IsolationLevel } from './read-topic.js';
 
 export interface ConsumeToEndOptions {
@@ -19,7 +19,7 @@ export interface ConsumeToEndOptions {
  * end is decided and its markers written, so it waits for those (up to `timeoutMs`) rather than miss them.
  */
 export async function consumeToEnd(
-  brokers: string,
+  brokers: KafkaTarget,
   topic: string,
   options: ConsumeToEndOptions,
   onBatch: (batch: Batch) => void,

@@ -1,7 +1,7 @@
-import { testClient } from './client.js';
+import { type KafkaTarget, testClient } from './client.js';
 
 export interface GenerateOptions {
-  readonly brokers: string;
+  readonly brokers: KafkaTarget;
   readonly topic: string;
   readonly count: number;
   /** First id; ids run from `startId` to `startId + count - 1`. Default 0. */

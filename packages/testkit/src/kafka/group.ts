@@ -1,11 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { testClient } from './client.js';
+import { type KafkaTarget, testClient } from './client.js';
 
 /**
  * Records between the group's committed offsets and the end of `topic`, summed over partitions. Retries
  * the broker's passing errors (a coordinator still loading after a start) for up to 15 s.
  */
-export async function groupLag(brokers: string, groupId: string, topic: string): Promise<number> {
+export async function groupLag(brokers: KafkaTarget, groupId: string, topic: string): Promise<number> {
   return (await groupProgress(brokers, groupId, topic)).lag;
 }
 
@@ -14,7 +14,7 @@ export async function groupLag(brokers: string, groupId: string, topic: string):
  * partition it never committed as at its start) and what is left (`lag`). Retries passing errors for 15 s.
  */
 export async function groupProgress(
-  brokers: string,
+  brokers: KafkaTarget,
   groupId: string,
   topic: string,
 ): Promise<{ committed: number; lag: number }> {
@@ -31,7 +31,7 @@ export async function groupProgress(
 }
 
 async function groupProgressOnce(
-  brokers: string,
+  brokers: KafkaTarget,
   groupId: string,
   topic: string,
 ): Promise<{ committed: number; lag: number }> {
@@ -56,7 +56,7 @@ async function groupProgressOnce(
 
 /** Polls until the group has committed everything in `topic`; rejects with the remaining lag at the deadline. */
 export async function waitForGroupCaughtUp(
-  brokers: string,
+  brokers: KafkaTarget,
   groupId: string,
   topic: string,
   timeoutMs = 60_000,

@@ -8,6 +8,7 @@ import { log4jProperties, serverProperties, type Voter } from './broker-config.j
 import { ensureKafkaJars } from './jars.js';
 import { freePort } from './ports.js';
 import { commandLine, isAlive, terminate, waitForExit } from './processes.js';
+import { type SecureSetup, scramUsersArguments, secureServerProperties, writeClientProperties } from './secure.js';
 
 export interface LocalBrokerOptions {
   /** Holds the broker's data, config, log and state file; reused across restarts. */
@@ -28,6 +29,8 @@ export interface LocalBrokerOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** How long to wait for the broker to answer. */
   readonly startTimeoutMs?: number;
+  /** A SASL_SSL listener (SCRAM-SHA-512) with ACLs instead of PLAINTEXT: see secure.ts. One node only. */
+  readonly secure?: SecureSetup;
 }
 
 interface BrokerState {
@@ -102,7 +105,10 @@ export class LocalBroker {
         controllerPort: this.controllerPort,
         voters: this.options.node?.voters ?? [{ nodeId: 1, controllerPort: this.controllerPort }],
         logDir: dataDir,
-        extra: this.options.config,
+        extra: {
+          ...(this.options.secure ? secureServerProperties(this.options.secure, this.port, this.controllerPort) : {}),
+          ...this.options.config,
+        },
       }),
     );
     await writeFile(join(this.dir, 'log4j2.properties'), log4jProperties(this.logFile));
@@ -143,6 +149,7 @@ export class LocalBroker {
       JSON.stringify({ pid: spawned, port: this.port, controllerPort: this.controllerPort }),
     );
     await this.waitUntilReady(this.options.startTimeoutMs ?? 60_000);
+    if (this.options.secure) await writeClientProperties(this.options.secure, this.brokers);
   }
 
   private exitHook: (() => void) | undefined;
@@ -184,7 +191,12 @@ export class LocalBroker {
 
   private async format(libs: string): Promise<void> {
     const clusterId = this.options.node?.clusterId ?? newClusterId();
-    await runJava(libs, ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.configFile], this.dir);
+    const users = this.options.secure ? scramUsersArguments(this.options.secure) : [];
+    await runJava(
+      libs,
+      ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.configFile, ...users],
+      this.dir,
+    );
   }
 
   private async waitUntilReady(timeoutMs: number): Promise<void> {

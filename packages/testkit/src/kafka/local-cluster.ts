@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalBroker, newClusterId } from './local-broker.js';
 import { freePort } from './ports.js';
+import type { SecureSetup } from './secure.js';
 
 export interface LocalClusterOptions {
   /** Holds the cluster: one node in `dir` itself, several in `dir/node-<id>`; reused across restarts. */
@@ -15,6 +16,8 @@ export interface LocalClusterOptions {
   readonly detached?: boolean;
   /** Extra server.properties entries for every node. */
   readonly config?: Readonly<Record<string, string>>;
+  /** A SASL_SSL listener with ACLs (one node only): see secure.ts. */
+  readonly secure?: SecureSetup;
 }
 
 interface ClusterState {
@@ -66,6 +69,7 @@ export class LocalCluster {
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const count = options.nodes ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new Error(`a cluster needs at least one node, got ${count}`);
+    if (options.secure && count !== 1) throw new Error('a secured local Kafka has one node');
     if (count === 1) {
       const node = await LocalBroker.start({ ...options });
       return new LocalCluster(options.dir, [node]);

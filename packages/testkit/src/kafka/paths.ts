@@ -19,3 +19,6 @@ export const jarsDir = (version = KAFKA_VERSION): string => join(cacheDir(), `ka
  * `cluster-<n>` for n nodes.
  */
 export const sharedBrokerDir = (nodes = 1): string => join(cacheDir(), nodes === 1 ? 'broker' : `cluster-${nodes}`);
+
+/** Where `exactly kafka start --secure` keeps its one-node SASL_SSL Kafka, its certificates and users. */
+export const sharedSecureBrokerDir = (): string => join(cacheDir(), 'broker-secure');

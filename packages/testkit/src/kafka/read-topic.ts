@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { KafkaTarget } from './client.js';
 import { consumeToEnd, textHeaders } from './consume-to-end.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -28,7 +29,11 @@ export interface ReadTopicOptions {
  * transaction before that end is decided and its markers are written (so a commit the broker has acknowledged
  * is never missed); a transaction left open holds it until the broker aborts it or `timeoutMs` passes.
  */
-export async function readTopic(brokers: string, topic: string, options: ReadTopicOptions = {}): Promise<ReadRecord[]> {
+export async function readTopic(
+  brokers: KafkaTarget,
+  topic: string,
+  options: ReadTopicOptions = {},
+): Promise<ReadRecord[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     const records = await readOnce(brokers, topic, options.isolation ?? 'read_committed', deadline - Date.now());
@@ -38,7 +43,7 @@ export async function readTopic(brokers: string, topic: string, options: ReadTop
 }
 
 async function readOnce(
-  brokers: string,
+  brokers: KafkaTarget,
   topic: string,
   isolation: IsolationLevel,
   timeoutMs: number,

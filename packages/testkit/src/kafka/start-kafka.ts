@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KafkaSecurity } from '@exactly/core';
 import { dockerEngineAnswers, loadTestcontainers } from '../docker.js';
 import type { LocalBroker } from './local-broker.js';
 import { LocalCluster } from './local-cluster.js';
-import { cacheDir, KAFKA_VERSION, sharedBrokerDir } from './paths.js';
+import { cacheDir, KAFKA_VERSION, sharedBrokerDir, sharedSecureBrokerDir } from './paths.js';
 import { freePort } from './ports.js';
+import { prepareSecurity, type SecureSetup } from './secure.js';
 
 export type KafkaKind = 'env' | 'docker' | 'local';
 
@@ -18,6 +21,8 @@ export interface Kafka {
   readonly local?: LocalBroker;
   /** The local nodes (one or more), for tests that kill and restart them; absent for `env` and `docker`. */
   readonly cluster?: LocalCluster;
+  /** A secured local Kafka's users and files (with `secure: true`). */
+  readonly secure?: SecuredKafka;
   /** Stops what this call started (nothing for `env`), and removes a private Kafka's data. */
   stop(): Promise<void>;
 }
@@ -37,6 +42,23 @@ export interface StartKafkaOptions {
   readonly nodes?: number;
   /** Extra server.properties for every local node. */
   readonly config?: Readonly<Record<string, string>>;
+  /**
+   * A local one-node Kafka with a SASL_SSL listener (SCRAM-SHA-512, certificates made at start), the
+   * StandardAuthorizer, an admin super user and an application user with no ACLs. Ignores `KAFKA_BROKERS`.
+   */
+  readonly secure?: boolean;
+}
+
+/** How to reach a secured local Kafka as its admin or as the application user. */
+export interface SecuredKafka {
+  /** Connection options of the admin (a super user) and of the application user: pass them to run(), the verifier. */
+  readonly admin: { readonly brokers: string } & KafkaSecurity;
+  readonly app: { readonly brokers: string } & KafkaSecurity;
+  /** The PEM of the authority that signed the broker's certificate. */
+  readonly caFile: string;
+  /** client.properties files (Java names) for `exactly run --config`, and for Kafka's own tools. */
+  readonly appProperties: string;
+  readonly adminProperties: string;
 }
 
 /**
@@ -44,6 +66,7 @@ export interface StartKafkaOptions {
  * answers (one node); else KRaft nodes from Apache Kafka's jars on the local JVM (one, or `nodes`).
  */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka> {
+  if (options.secure) return startSecureKafka(options);
   const nodes = options.nodes ?? 1;
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv && !options.localOnly) return { brokers: fromEnv, kind: 'env', stop: async () => {} };
@@ -79,6 +102,53 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+async function startSecureKafka(options: StartKafkaOptions): Promise<Kafka> {
+  if ((options.nodes ?? 1) !== 1) throw new Error('a secured local Kafka has one node (nodes: 1)');
+  const shared = options.mode === 'shared';
+  const dir = shared ? sharedSecureBrokerDir() : await mkdtemp(join(tmpdir(), 'exactly-kafka-secure-'));
+  try {
+    const setup = await prepareSecurity(join(dir, 'security'));
+    const cluster =
+      (shared ? await LocalCluster.attach(dir) : undefined) ??
+      (await LocalCluster.start({
+        dir,
+        nodes: 1,
+        secure: setup,
+        config: options.config,
+        detached: shared,
+        ...(shared ? { port: 9093 } : {}),
+      }));
+    const kafka = local(cluster, async () => {
+      await cluster.stop();
+      if (!shared) await rm(dir, { recursive: true, force: true });
+    });
+    return { ...kafka, secure: securedKafka(setup, cluster.brokers) };
+  } catch (error) {
+    if (!shared) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function securedKafka(setup: SecureSetup, brokers: string): SecuredKafka {
+  const ssl = { ca: readFileSync(setup.caFile, 'utf8') };
+  return {
+    admin: { brokers, ssl, sasl: setup.admin },
+    app: { brokers, ssl, sasl: setup.app },
+    caFile: setup.caFile,
+    appProperties: setup.appProperties,
+    adminProperties: setup.adminProperties,
+  };
+}
+
+/** The running shared secured local Kafka (`exactly kafka start --secure`), if any. */
+export async function findSharedSecureKafka(): Promise<Kafka | undefined> {
+  const dir = sharedSecureBrokerDir();
+  const cluster = await LocalCluster.attach(dir);
+  if (!cluster) return undefined;
+  const setup = await prepareSecurity(join(dir, 'security'));
+  return { ...local(cluster, () => cluster.stop()), secure: securedKafka(setup, cluster.brokers) };
 }
 
 function local(cluster: LocalCluster, stop: () => Promise<void>): Kafka {

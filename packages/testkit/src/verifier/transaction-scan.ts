@@ -1,4 +1,5 @@
 import type { Batch, KafkaMessage } from 'kafkajs';
+import type { KafkaTarget } from '../kafka/client.js';
 import { consumeToEnd, textHeaders } from '../kafka/consume-to-end.js';
 
 /** What KafkaJS keeps of a record batch but does not type: the raw records, control records included. */
@@ -26,7 +27,11 @@ export interface ScannedRecord {
  * producer in that partition (`unresolved` if the scan saw none); a non-transactional record is `plain`.
  * This does not trust any reader's filtering, so it can check that a read_committed reader filtered right.
  */
-export async function scanTransactions(brokers: string, topic: string, timeoutMs: number): Promise<ScannedRecord[]> {
+export async function scanTransactions(
+  brokers: KafkaTarget,
+  topic: string,
+  timeoutMs: number,
+): Promise<ScannedRecord[]> {
   const out: ScannedRecord[] = [];
   // Per partition: next offset to take (dedupes records a fetch returns twice), and open records per producer.
   const next = new Map<number, bigint>();

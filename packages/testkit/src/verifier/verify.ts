@@ -1,4 +1,5 @@
-import { waitForLeaders, withAdmin } from '../kafka/client.js';
+import type { KafkaSecurity } from '@exactly/core';
+import { type KafkaTarget, waitForLeaders, withAdmin } from '../kafka/client.js';
 import { type ReadRecord, readTopic } from '../kafka/read-topic.js';
 import { type ScannedRecord, scanTransactions } from './transaction-scan.js';
 
@@ -8,6 +9,9 @@ const SOURCE_OFFSET = 'exactly.source.offset';
 
 export interface VerifyOptions {
   readonly brokers: string;
+  /** TLS and SASL for the verifier's readers, as in run()'s options. */
+  readonly ssl?: KafkaSecurity['ssl'];
+  readonly sasl?: KafkaSecurity['sasl'];
   readonly input: string;
   readonly outputs: readonly string[];
   /** Outputs each input must have on each output topic. Default 1. */
@@ -63,11 +67,12 @@ export interface Verdict {
  */
 export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict> {
   const expected = options.expectPerInput ?? 1;
+  const target: KafkaTarget = { brokers: options.brokers, ssl: options.ssl, sasl: options.sasl };
   const read = (topic: string, isolation: 'read_committed' | 'read_uncommitted') =>
-    readTopic(options.brokers, topic, { isolation, timeoutMs: options.timeoutMs ?? 120_000 });
+    readTopic(target, topic, { isolation, timeoutMs: options.timeoutMs ?? 120_000 });
   const timeoutMs = options.timeoutMs ?? 120_000;
   // A topic created a moment ago has no leaders yet: reading it would fail at once.
-  await withAdmin(options.brokers, (admin) =>
+  await withAdmin(target, (admin) =>
     waitForLeaders(
       admin,
       new Map(
@@ -101,7 +106,7 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
     topics.map(async (topic) => {
       const [records, scanned] = await Promise.all([
         read(topic, 'read_committed'),
-        scanTransactions(options.brokers, topic, timeoutMs),
+        scanTransactions(target, topic, timeoutMs),
       ]);
       return {
         ...checkOutput(topic, records, options.input, inputIds, (id) => expectedFor(topic, id)),

@@ -1,4 +1,4 @@
-import { kafkajs, PartitionReader, StableOffsets } from '@exactly/read-committed';
+import { findTransactionCoordinator, kafkajs, PartitionReader, StableOffsets } from '@exactly/read-committed';
 import type { Kafka } from 'kafkajs';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
 import { settingsOf } from '../topic-settings.js';
@@ -58,6 +58,7 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
     },
     committedOffsets: (groupId, topic, partitions) => guard(() => stable.of(groupId, topic, partitions)),
     offsetRange: (topic, partition) => guard(() => reader.offsetRange(topic, partition)),
+    checkTransactionalId: (transactionalId) => guard(() => findTransactionCoordinator(kafka, transactionalId)),
     readToEnd: (topic, partition, from, onRecords) =>
       guard(() =>
         reader.read(topic, partition, from, (records) => onRecords(records.map((r) => ({ ...r, topic, partition })))),

@@ -1,5 +1,6 @@
 import { ClientError, type ErrorKind } from '../../port/errors.js';
 import { KAFKA_ERRORS, kafkaErrorName, withHint } from '../../port/kafka-errors.js';
+import { securityFailure } from '../../port/security-errors.js';
 
 interface KafkaJsErrorLike {
   readonly name?: string;
@@ -29,6 +30,12 @@ export function classifyKafkaJsError(error: unknown): ClientError {
   if (error instanceof ClientError) return error;
   const root = unwrap(error);
   const code = errorName(root);
+  const security = securityFailure({
+    codes: [root.name, code, (root as { code?: unknown }).code].filter((c): c is string => typeof c === 'string'),
+    message: root.message ?? String(error),
+    cause: error,
+  });
+  if (security) return security;
   const known = code ? KAFKA_ERRORS[code] : undefined;
   const message = withHint(code ?? '', `${code ? `${code}: ` : ''}${root.message ?? String(error)}`);
   return new ClientError(kindOf(root, known?.kind), code ?? root.name ?? 'UNKNOWN', message, { cause: error });

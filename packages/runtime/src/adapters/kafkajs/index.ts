@@ -1,7 +1,8 @@
 import { kafkajs } from '@exactly/read-committed';
-import type { LogEntry } from 'kafkajs';
+import type { LogEntry, SASLOptions } from 'kafkajs';
 import { BACKOFF } from '../../backoff.js';
 import type { AdapterLog, ClientAdapter } from '../../port/client.js';
+import { type KafkaConnection, tlsOptionsOf } from '../security.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
 import { reweigh } from './logs.js';
@@ -11,9 +12,7 @@ import { quietKafkaJsWarnings } from './warnings.js';
 // KafkaJS with Kafka's read_committed rule: its own filter lets aborted records of a transactional input through.
 const { Kafka, logLevel } = kafkajs;
 
-export interface KafkaJsAdapterOptions {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
+export interface KafkaJsAdapterOptions extends KafkaConnection {
   /** Receives KafkaJS's own log lines (warnings and errors only). */
   readonly log?: AdapterLog;
 }
@@ -25,6 +24,9 @@ export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
     new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      // KafkaJS's own shapes: `ssl` is Node's TLS options, `sasl` has the same mechanisms and fields as ours.
+      ssl: tlsOptionsOf(options.security?.ssl),
+      sasl: options.security?.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => {
         const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log;

@@ -1,4 +1,4 @@
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, FindCoordinatorKeyTypes } from '@platformatic/kafka';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
 import { settingsOf } from '../topic-settings.js';
 import { guard } from './classify.js';
@@ -59,6 +59,11 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
     },
     offsetRange: (topic, partition) => reader.offsetRange(topic, partition),
     readToEnd: (topic, partition, from, onRecords) => reader.read(topic, partition, from, onRecords),
+    async checkTransactionalId(transactionalId) {
+      await guard(() =>
+        admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.TRANSACTION, keys: [transactionalId] }),
+      );
+    },
     close: async () => {
       await reader.close();
       await admin.close().catch(() => {});

@@ -1,5 +1,6 @@
 import { ClientError, type ErrorKind } from '../../port/errors.js';
 import { KAFKA_ERRORS, kafkaErrorName, withHint } from '../../port/kafka-errors.js';
+import { securityFailure } from '../../port/security-errors.js';
 
 /** The shape of @platformatic/kafka's errors: GenericError, with MultipleErrors nesting the causes. */
 interface PlatformaticErrorLike {
@@ -23,7 +24,15 @@ const CONNECTION_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'PLT_KFK
  */
 export function classifyPlatformaticError(error: unknown): ClientError {
   if (error instanceof ClientError) return error;
-  const brokerErrors = [...walk(error)].filter((e) => e.apiId !== undefined);
+  const tree = [...walk(error)];
+  const innermost = tree[tree.length - 1];
+  const security = securityFailure({
+    codes: tree.flatMap((e) => [e.code, e.apiId === undefined ? undefined : brokerName(e)]).filter(isString),
+    message: innermost?.message ?? String(error),
+    cause: error,
+  });
+  if (security) return security;
+  const brokerErrors = tree.filter((e) => e.apiId !== undefined);
   const worst = brokerErrors.sort((a, b) => severity(kindOfBroker(b)) - severity(kindOfBroker(a)))[0];
   const root = error as PlatformaticErrorLike;
   if (worst?.apiId) {
@@ -37,6 +46,8 @@ export function classifyPlatformaticError(error: unknown): ClientError {
     cause: error,
   });
 }
+
+const isString = (value: string | undefined): value is string => value !== undefined;
 
 /** The table's name for a broker error: by code, since clients name a few codes differently. */
 function brokerName(error: PlatformaticErrorLike): string {

@@ -1,11 +1,11 @@
+import { isIP } from 'node:net';
 import { compatibilityPartitioner, type MessageToProduce, type RetryDelayGetter } from '@platformatic/kafka';
 import { backoffMs } from '../../backoff.js';
 import type { AdapterLog } from '../../port/client.js';
+import { type KafkaConnection, platformaticSasl, tlsOptionsOf } from '../security.js';
 
 /** Where the adapter's clients connect, how they name themselves, and where the adapter logs its retries. */
-export interface PlatformaticConnection {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
+export interface PlatformaticConnection extends KafkaConnection {
   readonly log?: AdapterLog;
 }
 
@@ -35,6 +35,7 @@ export function baseOptions(connection: PlatformaticConnection, role: string, re
   return {
     clientId: `${connection.clientId}-${role}`,
     bootstrapBrokers: [...connection.brokers],
+    ...security(connection),
     retries: retries ? CLIENT_RETRIES : 0,
     retryDelay,
   };
@@ -47,4 +48,21 @@ export function partitionOf(message: MessageToProduce, key: Buffer | undefined):
   if (key) return compatibilityPartitioner(message, key);
   roundRobin = (roundRobin + 1) % 0x7fffffff; // records without a key spread over the partitions
   return roundRobin;
+}
+
+/** TLS (with SNI: the broker's host, as KafkaJS sends) and SASL, in the client's option names. */
+function security(connection: PlatformaticConnection) {
+  const tls = tlsOptionsOf(connection.security?.ssl);
+  const sasl = connection.security?.sasl;
+  return {
+    // SNI carries the broker's host name (cloud services route on it); an IP address is not sent (RFC 6066).
+    ...(tls ? { tls, ...(sni(connection.brokers, tls.servername) ?? {}) } : {}),
+    ...(sasl ? { sasl: platformaticSasl(sasl) } : {}),
+  };
+}
+
+function sni(brokers: readonly string[], servername: string | undefined): { tlsServerName: string | true } | undefined {
+  if (servername) return { tlsServerName: servername };
+  const hosts = brokers.map((broker) => broker.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
+  return hosts.some((host) => isIP(host) === 0) ? { tlsServerName: true } : undefined;
 }

@@ -21,6 +21,7 @@ import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
 import { addSentEnds, chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
+import { capClientApiVersions } from './client-api-versions.js';
 import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
 
 export function platformaticProducer(
@@ -36,6 +37,7 @@ export function platformaticProducer(
     timeout: options.transactionTimeoutMs,
     partitioner: partitionOf,
   });
+  capClientApiVersions(producer);
   // InitProducerId with no producer id and epoch (-1): "a new producer for this transactional.id", which bumps
   // the epoch and ends a previous incarnation's open transaction. The client's default (0, 0) asks to re-init
   // producer 0, which the broker refuses with PRODUCER_FENCED once the id has been used before.
