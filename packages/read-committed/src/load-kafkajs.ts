@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type * as KafkaJS from 'kafkajs';
 import { AbortedTransactions, markerOf } from './aborted-transactions.js';
+import { addCodecs } from './kafkajs-codecs.js';
 import { reportingCoordinatorLookup } from './kafkajs-coordinator.js';
 import { createSendMessages } from './kafkajs-send-messages.js';
 
@@ -48,8 +49,9 @@ const CORRECTIONS: ReadonlyArray<readonly [path: string, replacement: unknown]> 
 ];
 
 /**
- * KafkaJS, loaded with three corrections: its consumer's batches use our read_committed filter, its producer
- * our send (see kafkajs-send-messages.ts), and its coordinator lookup reports refusals (kafkajs-coordinator.ts). KafkaJS binds these modules when its own load, so ours go into the
+ * KafkaJS, loaded with four corrections: its consumer's batches use our read_committed filter, its producer
+ * our send (see kafkajs-send-messages.ts), its coordinator lookup reports refusals (kafkajs-coordinator.ts), and
+ * it reads and writes snappy, lz4 and zstd (kafkajs-codecs.ts). KafkaJS binds these modules when its own load, so ours go into the
  * module cache first; if KafkaJS was loaded before (by the application), its modules are loaded afresh for us
  * and the application keeps its own copy.
  */
@@ -69,5 +71,7 @@ export function loadKafkaJS(): typeof KafkaJS {
     };
     Cluster.prototype.findGroupCoordinatorMetadata = reportingCoordinatorLookup(KafkaJSGroupCoordinatorNotFound);
   }
-  return require('kafkajs') as typeof KafkaJS;
+  const loaded = require('kafkajs') as typeof KafkaJS;
+  addCodecs(loaded); // Fourth: snappy, lz4 and zstd, which KafkaJS does not have (kafkajs-codecs.ts).
+  return loaded;
 }

@@ -3,6 +3,9 @@ import type { LevelWithSilent } from 'pino';
 
 export type ClientName = 'kafkajs' | 'platformatic';
 
+/** How output record batches are compressed (Kafka's codecs). */
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
 export interface RunOptions {
   /** Bootstrap brokers, `host:port` strings or one comma-separated string. */
   readonly brokers: string | readonly string[];
@@ -59,6 +62,11 @@ export interface RunOptions {
   readonly startupTimeoutMs?: number;
   /** Aborting it makes a `run()` still starting reject (with the signal's reason) and close what it opened. */
   readonly signal?: AbortSignal;
+  /**
+   * Compression of the output batches (outputs, dead letters, changelogs). Inputs in any codec are read either
+   * way. Default 'lz4', chosen in `pnpm bench` (docs/benchmarks.md, "Output compression").
+   */
+  readonly compression?: Compression;
 }
 
 export interface ResolvedOptions {
@@ -79,4 +87,5 @@ export interface ResolvedOptions {
   readonly stateDir: string | undefined;
   readonly startupTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
+  readonly compression: Compression;
 }

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { checkSecurity, ExactlyConfigError, type KafkaSecurity } from '@exactly/core';
+import { nodeWritesZstd } from './adapters/compression.js';
 import { nodeRunsPlatformatic, PLATFORMATIC_NODE_REQUIREMENT } from './adapters/platformatic/node-version.js';
-import type { ResolvedOptions, RunOptions } from './options.js';
+import type { Compression, ResolvedOptions, RunOptions } from './options.js';
 
 export function resolveOptions(options: RunOptions): ResolvedOptions {
   const brokers = (typeof options.brokers === 'string' ? options.brokers.split(',') : [...(options.brokers ?? [])])
@@ -50,8 +51,30 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     stateDir: stateDirOf(options.stateDir),
     startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, 60_000),
     signal: options.signal,
+    compression: compressionOf(options.compression, client),
   };
 }
+
+const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/** The default is the bench's pick (docs/benchmarks.md); zstd needs a Node whose zlib has it. */
+function compressionOf(compression: Compression | undefined, client: string): Compression {
+  if (compression === undefined) return DEFAULT_COMPRESSION;
+  if (!COMPRESSIONS.includes(compression))
+    throw new ExactlyConfigError(
+      'compression',
+      `must be one of ${COMPRESSIONS.join(', ')} (got '${String(compression)}')`,
+    );
+  if (compression === 'zstd' && !nodeWritesZstd)
+    throw new ExactlyConfigError(
+      'compression',
+      `zstd needs Node 22.15 or later to compress (this is ${process.versions.node}, client ${client}): choose lz4, or a newer Node`,
+    );
+  return compression;
+}
+
+/** Chosen by measurement: `pnpm bench --workload compression` (docs/benchmarks.md, "Output compression"). */
+export const DEFAULT_COMPRESSION: Compression = 'lz4';
 
 function stateDirOf(stateDir: string | undefined): string | undefined {
   if (stateDir === undefined) return undefined;

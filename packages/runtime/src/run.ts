@@ -152,6 +152,7 @@ export async function runOnAdapter(
       maxBatchRecords: resolved.maxBatchRecords,
       transactionTimeoutMs: resolved.transactionTimeoutMs,
       maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
+      compression: resolved.compression,
       localState,
     },
     {
@@ -186,6 +187,7 @@ export async function runOnAdapter(
       partitions,
       commitIntervalMs: resolved.commitIntervalMs,
       client: adapter.name,
+      compression: resolved.compression,
     },
     'processor started',
   );

@@ -21,7 +21,12 @@ describe.each(CLIENTS)('the %s adapter: init() fences at once (real broker)', (c
       { brokers: [brokers], clientId: 'fencing-test' },
       createLogger('silent', {}),
     );
-    const options = { transactionalId: `${topic}.tx`, transactionTimeoutMs: 30_000, maxRequestBytes: 900 * 1024 };
+    const options = {
+      transactionalId: `${topic}.tx`,
+      transactionTimeoutMs: 30_000,
+      maxRequestBytes: 900 * 1024,
+      compression: 'lz4' as const,
+    };
     const oldOwner = adapter.producer(options);
     await oldOwner.init();
     const stale = await oldOwner.begin();
@@ -119,6 +124,7 @@ describe.each(CLIENTS)('the %s adapter, when a transaction outlives its timeout 
       transactionalId: `${topic}.tx`,
       transactionTimeoutMs: 1000,
       maxRequestBytes: 900 * 1024,
+      compression: 'lz4' as const,
     });
     const record = { topic, key: null, value: Buffer.from('late'), headers: {} };
     try {

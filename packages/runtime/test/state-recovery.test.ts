@@ -188,6 +188,7 @@ describe.each(CASES)('stores on the fake Kafka, %s fencing, state in %s: a zombi
       transactionalId: 'zombie',
       transactionTimeoutMs: 1500,
       maxRequestBytes: 1024 * 1024,
+      compression: 'none',
     });
     await zombie.init();
     const open = await zombie.begin();

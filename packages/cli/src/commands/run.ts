@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { run } from '@exactly/runtime';
+import { type Compression, run } from '@exactly/runtime';
 import { resolveConnection } from '../brokers.js';
 import { loadProcessor } from '../load-processor.js';
 import { startProgressLine } from '../progress.js';
@@ -9,7 +9,7 @@ const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --lo
                    [--create-topics] [--partitions n] [--metrics-port port] [--provenance]
                    [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
                    [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]
-                   [--startup-timeout ms]
+                   [--startup-timeout ms] [--compression none|gzip|snappy|lz4|zstd]
 Brokers: --brokers, else $KAFKA_BROKERS, else bootstrap.servers of --config; --local uses the broker of
 \`exactly kafka start\` (for development). --config: a Kafka client.properties (security.protocol, sasl.*, ssl.*);
 a value may be \${env:NAME} to keep a secret in the environment.`;
@@ -36,6 +36,7 @@ export async function runCommand(args: string[]): Promise<number> {
       client: { type: 'string' },
       'instance-id': { type: 'string' },
       'state-dir': { type: 'string' },
+      compression: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +68,7 @@ export async function runCommand(args: string[]): Promise<number> {
     instanceId: values['instance-id'] ?? process.env.EXACTLY_INSTANCE_ID,
     stateDir: values['state-dir'] ?? process.env.EXACTLY_STATE_DIR,
     startupTimeoutMs: number('startup-timeout', values['startup-timeout']),
+    compression: values.compression as Compression | undefined,
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

@@ -1,6 +1,7 @@
 import type { RecordPipeline } from '@exactly/core';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
+import type { Compression } from '../options.js';
 import type { AdminPort, ClientAdapter } from '../port/client.js';
 import type { LocalStateDir } from './local-state.js';
 
@@ -19,6 +20,7 @@ export interface EngineContext {
   readonly maxBatchRecords: number;
   readonly transactionTimeoutMs: number;
   readonly maxRequestBytes: number;
+  readonly compression: Compression;
   /** Where stores keep a local copy that outlives the process (RunOptions.stateDir); in memory without it. */
   readonly localState?: LocalStateDir;
   /** Stops the processor; `done` rejects with this error. */

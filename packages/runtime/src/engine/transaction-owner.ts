@@ -110,6 +110,7 @@ export class TransactionOwner {
       transactionalId: this.transactionalId,
       transactionTimeoutMs: this.ctx.transactionTimeoutMs,
       maxRequestBytes: this.ctx.maxRequestBytes,
+      compression: this.ctx.compression,
     });
     try {
       await producer.init();

@@ -1,4 +1,5 @@
 import type { EncodedRecord, RawRecord } from '@exactly/core';
+import type { Compression } from '../options.js';
 import type { ClientError } from './errors.js';
 
 /**
@@ -120,6 +121,8 @@ export interface ProducerOptions {
   readonly transactionTimeoutMs: number;
   /** Outputs are sent in requests of at most this many bytes (below the broker's message.max.bytes). */
   readonly maxRequestBytes: number;
+  /** Codec of the record batches sent. */
+  readonly compression: Compression;
 }
 
 /** One transactional producer. init() fences every earlier producer with the same transactional.id. */

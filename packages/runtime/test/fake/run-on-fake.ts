@@ -18,6 +18,7 @@ export function runOnFake(
   const resolved: ResolvedOptions = {
     brokers: ['fake:9092'],
     security: {},
+    compression: 'lz4',
     commitIntervalMs: 10,
     maxBatchRecords: 100,
     createTopics: false,

@@ -25,6 +25,9 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSGroupCoordinatorNotFound',
 ]);
 
+/** Decoding failures of a fetched batch (our codecs' words, and KafkaJS's decoder running off the end). */
+const UNREADABLE = /could not be decompressed|Attempt to access memory outside buffer bounds/;
+
 /** Maps anything a KafkaJS call threw to a ClientError with the engine's kind. */
 export function classifyKafkaJsError(error: unknown): ClientError {
   if (error instanceof ClientError) return error;
@@ -36,6 +39,12 @@ export function classifyKafkaJsError(error: unknown): ClientError {
     cause: error,
   });
   if (security) return security;
+  // A record batch KafkaJS cannot decode (a codec it lacks, a corrupt batch): every fetch meets it again.
+  if (root.name === 'KafkaJSNotImplemented' || UNREADABLE.test(root.message ?? '')) {
+    return new ClientError('fatal', 'UNREADABLE_RECORD_BATCH', `a record batch cannot be read: ${root.message}`, {
+      cause: error,
+    });
+  }
   const known = code ? KAFKA_ERRORS[code] : undefined;
   const message = withHint(code ?? '', `${code ? `${code}: ` : ''}${root.message ?? String(error)}`);
   return new ClientError(kindOf(root, known?.kind), code ?? root.name ?? 'UNKNOWN', message, { cause: error });

@@ -3,6 +3,7 @@ import type { RawRecord } from '@exactly/core';
 import type { Batch, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffMs } from '../../backoff.js';
 import type { ConsumerHandlers, ConsumerOptions, ConsumerPort, TopicPartition } from '../../port/client.js';
+import { ClientError } from '../../port/errors.js';
 import { classifyKafkaJsError } from './classify.js';
 import { guard } from './guard.js';
 
@@ -61,8 +62,10 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
         consumer.on(consumer.events.CRASH, ({ payload }) => {
           if (payload.restart || stopping) return;
           const classified = classifyKafkaJsError(payload.error);
-          if (classified.kind === 'fatal') handlers.onCrash(classified);
-          else void restart(handlers);
+          if (classified.kind === 'fatal') {
+            const where = `reading ${options.topic}: ${classified.message}`;
+            handlers.onCrash(new ClientError('fatal', classified.code, where, { cause: classified }));
+          } else void restart(handlers);
         });
       }
       await guard(() => consumer.connect());

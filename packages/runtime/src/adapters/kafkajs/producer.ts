@@ -3,6 +3,7 @@ import type { EncodedRecord } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { BACKOFF, backoffMs } from '../../backoff.js';
+import type { Compression } from '../../options.js';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
 import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
@@ -37,21 +38,22 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
     },
     async begin() {
       const transaction = await guard(() => producer.transaction());
-      return kafkaJsTransaction(transaction, options.maxRequestBytes);
+      return kafkaJsTransaction(transaction, options);
     },
     identity: () => undefined, // KafkaJS keeps them to itself
     close: () => producer.disconnect().catch(() => {}),
   };
 }
 
-function kafkaJsTransaction(transaction: Transaction, maxRequestBytes: number): TransactionPort {
+function kafkaJsTransaction(transaction: Transaction, options: ProducerOptions): TransactionPort {
+  const compression = KAFKAJS_CODECS[options.compression];
   return {
     async send(records) {
       const ends = new Map<string, bigint>();
       // KafkaJS puts one call's records for a partition into one record batch; the broker refuses batches
       // over message.max.bytes (1 MB by default), so large outputs go out in several requests.
-      for (const chunk of chunksBySize(records, maxRequestBytes)) {
-        const written = await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk) }));
+      for (const chunk of chunksBySize(records, options.maxRequestBytes)) {
+        const written = await guard(() => transaction.sendBatch({ topicMessages: byTopic(chunk), compression }));
         const bases = written.map((w) => ({
           topic: w.topicName,
           partition: w.partition,
@@ -103,3 +105,14 @@ function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {
   }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
+
+const { CompressionTypes } = kafkajs;
+
+/** KafkaJS's codec numbers (snappy, lz4 and zstd are the ones @exactly/read-committed plugs in). */
+const KAFKAJS_CODECS: Readonly<Record<Compression, number>> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};

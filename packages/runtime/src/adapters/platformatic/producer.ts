@@ -36,6 +36,7 @@ export function platformaticProducer(
     // The client sends `timeout` as InitProducerId's transaction timeout (and as the produce timeout).
     timeout: options.transactionTimeoutMs,
     partitioner: partitionOf,
+    ...(options.compression === 'none' ? {} : { compression: options.compression }),
   });
   capClientApiVersions(producer);
   // InitProducerId with no producer id and epoch (-1): "a new producer for this transactional.id", which bumps
