@@ -44,6 +44,8 @@ export interface Contender {
   readonly goals: boolean;
   /** The workloads it implements. */
   readonly workloads: readonly Workload[];
+  /** Run only when named (--contenders) or by `--compression`, never in a default run. */
+  readonly onRequest?: boolean;
   /** Run once per `pnpm bench` before anything is measured, e.g. a build; only for selected contenders. */
   readonly prepare?: (log: (line: string) => void) => Promise<void>;
   /** The process to start; `env` is also in its environment. */
@@ -112,6 +114,18 @@ export const contenders: readonly Contender[] = [
     workloads: ['count'],
     command: exactlyRun('platformatic', () => ['--state-dir', mkdtempSync(join(tmpdir(), 'exactly-bench-state-'))]),
   },
+  // `pnpm bench --compression`: the default client with each output codec, to choose the default (snappy).
+  ...(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const).map(
+    (codec): Contender => ({
+      name: `exactly-platformatic-${codec}`,
+      label: `Exactly (platformatic), outputs compressed with ${codec}`,
+      about: `the platformatic contender with \`--compression ${codec}\`.`,
+      goals: false,
+      workloads: ['fan-out'],
+      onRequest: true,
+      command: exactlyRun('platformatic', () => ['--compression', codec]),
+    }),
+  ),
   {
     name: AT_LEAST_ONCE,
     label: 'at-least-once baseline (KafkaJS by hand)',

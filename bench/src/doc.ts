@@ -3,7 +3,8 @@
 import { COMMIT_INTERVAL_MS, type Contender } from './contenders.js';
 import { keptBlock } from './doc-blocks.js';
 import { DRAIN_TIMEOUT_MS } from './latency.js';
-import type { ContenderRow, ScenarioSummary, Spread } from './summary.js';
+import { median } from './stats.js';
+import type { ContenderRow, ScenarioResult, ScenarioSummary, Spread } from './summary.js';
 
 export interface DocMeta {
   /** The page as it stood: the State section's blocks, written by other commands, are kept from it. */
@@ -109,6 +110,14 @@ ${keptBlock(meta.previous, 'restore', 'pnpm bench:state')}
 ### The local copy's library: LMDB against LevelDB (classic-level)
 
 ${keptBlock(meta.previous, 'kv', 'pnpm bench:kv')}
+
+## Output compression
+
+Which codec the outputs get by default (\`compression\`, \`--compression\`): the default client with each
+codec, on input records whose 1 KB padding is words (compressing about as real JSON text does). The default is
+the codec that keeps throughput within 10% of none and writes the fewest bytes.
+
+${keptBlock(meta.previous, 'compression', 'pnpm bench --compression')}
 
 ## Contenders
 
@@ -232,6 +241,31 @@ Kafka Streams: \`groupByKey().count()\` into its default store (RocksDB, with it
 than the last one per commit interval. Records/s: outputs on LEFT over the span of their append times, as above.
 
 ${meta.setup}
+
+${sections.join('\n\n')}
+
+Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.`;
+}
+
+/** The "compression" block: `pnpm bench --compression`, the default client with each output codec. */
+export function compressionBlock(
+  summaries: readonly ScenarioSummary[],
+  results: readonly ScenarioResult[],
+  meta: { command: string; date: string; setup: string; versions: string },
+): string {
+  const sections = summaries.map((s) => {
+    const runs = results.find((r) => r.partitions === s.partitions)?.throughput ?? {};
+    const rows = s.rows.map((r) => {
+      const disk = median((runs[r.name] ?? []).map((m) => m.outputMbOnDisk ?? Number.NaN));
+      return `| ${r.label} | ${n(r.recordsPerSecond.median)} | ${range(r.recordsPerSecond)} | ${r.cpuSecondsPer100k} | ${Number.isNaN(disk) ? '-' : disk} |`;
+    });
+    return `${s.partitions} input partitions, ${n(s.records)} records per contender per run:
+
+| contender | records/s (median) | spread (min – max) | CPU s per 100k records | outputs on disk (MB, median) |
+|---|---|---|---|---|
+${rows.join('\n')}`;
+  });
+  return `${meta.setup}
 
 ${sections.join('\n\n')}
 

@@ -20,9 +20,11 @@ export interface BenchOptions {
   readonly rate: number | undefined;
   readonly latencySeconds: number;
   readonly warmupSeconds: number;
+  /** `--compression`: the default client with each output codec, on input that compresses like real JSON. */
+  readonly compression: boolean;
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--partitions 6,24,96] [--runs n] [--records n]
+export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--compression] [--partitions 6,24,96] [--runs n] [--records n]
                   [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
                   [--rate records/s] [--latency-seconds n]`;
 
@@ -39,18 +41,22 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       contenders: { type: 'string' },
       rate: { type: 'string' },
       'latency-seconds': { type: 'string' },
+      compression: { type: 'boolean', default: false },
     },
   });
+  const compression = values.compression ?? false;
   const quick = values.quick ?? false;
   const workload = values.workload as Workload;
   if (!WORKLOADS.includes(workload)) throw new Error(`unknown workload '${values.workload}'\n${USAGE}`);
   const counting = workload === 'count';
   const runs = positive('runs', values.runs ?? '3');
   const able = contenders.filter((c) => c.workloads.includes(workload));
+  const codecs = able.filter((c) => c.name.startsWith('exactly-platformatic-') && c.onRequest);
   // The broker's ceiling is a stateless measure: not run with a count.
-  const names = (values.contenders ?? [...able.map((c) => c.name), ...(counting ? [] : ['ceiling'])].join(','))
-    .split(',')
-    .map((name) => name.trim());
+  const byDefault = compression
+    ? codecs.map((c) => c.name)
+    : [...able.filter((c) => !c.onRequest).map((c) => c.name), ...(counting ? [] : ['ceiling'])];
+  const names = (values.contenders ?? byDefault.join(',')).split(',').map((name) => name.trim());
   for (const name of names)
     if (name !== 'ceiling' && !able.some((c) => c.name === name))
       throw new Error(`unknown contender '${name}' for workload '${workload}'\n${USAGE}`);
@@ -59,18 +65,19 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     workload,
     keys: counting ? positive('keys', values.keys ?? '10000') : undefined,
     // Full: >= 20 s per contender at up to 50k records/s. Quick: a few seconds each.
-    records: positive('records', values.records ?? (quick ? '150000' : '1000000')),
-    partitions: (values.partitions ?? (quick || counting ? '6' : '6,24,96'))
+    records: positive('records', values.records ?? (quick ? '150000' : compression ? '500000' : '1000000')),
+    partitions: (values.partitions ?? (quick || counting || compression ? '6' : '6,24,96'))
       .split(',')
       .map((p) => positive('partitions', p)),
     runs,
-    latencyRuns: counting ? 0 : quick ? 1 : runs,
+    latencyRuns: counting || compression ? 0 : quick ? 1 : runs,
     contenders: able.filter((c) => names.includes(c.name)),
     ceiling: !counting && names.includes('ceiling'),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate),
     latencySeconds: positive('latency-seconds', values['latency-seconds'] ?? (quick ? '6' : '20')),
     // At the full rate before the window opens: V8's and the JVM's JIT settle within ~10 s (measured).
     warmupSeconds: quick ? 5 : 10,
+    compression,
   };
 }
 

@@ -3,10 +3,11 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKafkaJars, startKafka } from '@exactly/testkit';
 import { contenders } from './contenders.js';
-import { benchmarksDoc, countBlock } from './doc.js';
+import { benchmarksDoc, compressionBlock, countBlock } from './doc.js';
 import { BENCHMARKS_DOC, writeBlock } from './doc-blocks.js';
 import { parseOptions, USAGE } from './options.js';
 import { runScenario } from './scenario.js';
@@ -42,7 +43,15 @@ const kafka = await startKafka({ localOnly: process.env.KAFKA_BROKERS === undefi
 const results: ScenarioResult[] = [];
 try {
   for (const partitions of options.partitions)
-    results.push(await runScenario(partitions, { brokers: kafka.brokers, kafkaLibs, options, log }));
+    results.push(
+      await runScenario(partitions, {
+        brokers: kafka.brokers,
+        logDirs: kafka.cluster?.nodes.map((node) => join(node.dir, 'data')) ?? [],
+        kafkaLibs,
+        options,
+        log,
+      }),
+    );
 } finally {
   await kafka.stop();
 }
@@ -66,7 +75,12 @@ const saved = {
   summaries,
 };
 await writeFile(path(`../results/${date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(saved, null, 2)}\n`);
-if (options.workload === 'count') {
+if (options.compression) {
+  await writeBlock(
+    'compression',
+    compressionBlock(summaries, results, { command, date, setup, versions: versionLine }),
+  );
+} else if (options.workload === 'count') {
   await writeBlock('count', countBlock(summaries, { command, date, setup, versions: versionLine, keys: options.keys }));
 } else {
   const previous = await readFile(BENCHMARKS_DOC, 'utf8').catch(() => '');

@@ -12,6 +12,8 @@ import { createTopics, deleteTopics, uniqueName } from './topics.js';
 
 export interface ScenarioContext {
   readonly brokers: string;
+  /** The local broker's log directories, where output sizes on disk are read; empty for another broker. */
+  readonly logDirs: readonly string[];
   /** Kafka's jars (for the ceiling's tools). */
   readonly kafkaLibs: string;
   readonly options: BenchOptions;
@@ -34,14 +36,18 @@ export async function runScenario(partitions: number, context: ScenarioContext):
       padding: 1000,
       chunk: 500,
       ...(options.keys === undefined ? {} : { keys: options.keys }),
+      // Compression is measured on records that compress as real JSON text does, not on one repeated letter.
+      ...(options.compression ? { paddingKind: 'words' as const } : {}),
     });
     log(`${tag} wrote ${options.records} input records in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (let run = 1; run <= options.runs; run++) {
       for (const contender of options.contenders) {
-        const m = await measureThroughput(contender, brokers, input, options.records, partitions, options.workload);
+        const m = await measureThroughput(contender, brokers, input, options.records, partitions, options.workload, {
+          logDirs: context.logDirs,
+        });
         throughput.get(contender.name)?.push(m);
         log(
-          `${tag} throughput ${run}/${options.runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  ${m.seconds} s  ${m.outputs} outputs  (${m.executable})`,
+          `${tag} throughput ${run}/${options.runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  ${m.seconds} s  ${m.outputs} outputs  ${m.outputMbOnDisk ?? '-'} MB output on disk  (${m.executable})`,
         );
       }
       if (options.ceiling) {

@@ -1,4 +1,6 @@
 // Phase 1, throughput: a contender drains a topic already holding the run's records, as fast as it can.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { consumeToEnd, groupLag } from '@exactly/testkit';
 import { CLOCK_TICKS, ContenderProcess, type ProcessSample } from './child.js';
@@ -18,6 +20,8 @@ export interface ThroughputMeasurement {
   readonly seconds: number;
   /** The program whose /proc was sampled (/proc/<pid>/exe). */
   readonly executable: string;
+  /** Size of LEFT and RIGHT's log segments on the broker's disk (the record batches as written), when local. */
+  readonly outputMbOnDisk?: number;
 }
 
 /** Runs `contender` on `input` (holding `records` records) until its group has committed them all. */
@@ -28,6 +32,7 @@ export async function measureThroughput(
   records: number,
   partitions: number,
   workload: Workload,
+  where: { readonly logDirs: readonly string[] } = { logDirs: [] },
 ): Promise<ThroughputMeasurement> {
   const env = stageEnv(brokers, contender.name, workload, input);
   const outputs = outputTopics(env);
@@ -59,6 +64,7 @@ export async function measureThroughput(
       await child.stop();
     }
     const window = await outputWindow(brokers, env.BENCH_LEFT);
+    const onDisk = await bytesOnDisk(where.logDirs, [env.BENCH_LEFT, env.BENCH_RIGHT]);
     const seconds = Math.max(0.001, (window.last - window.first) / 1000);
     const cpuTicks = first && last && first.lag > 0 ? last.cpuTicks - first.sample.cpuTicks : (last?.cpuTicks ?? 0);
     const cpuRecords = first && first.lag > 0 ? first.lag : records;
@@ -71,6 +77,7 @@ export async function measureThroughput(
       peakRssMb: Math.round(peakRssKb / 1024),
       seconds: Number(seconds.toFixed(1)),
       executable,
+      ...(onDisk === undefined ? {} : { outputMbOnDisk: Number((onDisk / 1024 / 1024).toFixed(1)) }),
     };
   } finally {
     await deleteTopics(brokers, outputs).catch(() => undefined);
@@ -98,4 +105,20 @@ async function outputWindow(brokers: string, topic: string): Promise<{ first: nu
     },
   );
   return { first, last, count };
+}
+
+/** Bytes of the topics' `.log` segment files under the broker's log directories; undefined without any. */
+async function bytesOnDisk(logDirs: readonly string[], topics: readonly string[]): Promise<number | undefined> {
+  if (logDirs.length === 0) return undefined;
+  let total = 0;
+  for (const dir of logDirs) {
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      if (!topics.some((topic) => entry.startsWith(`${topic}-`) && /^\d+$/.test(entry.slice(topic.length + 1))))
+        continue;
+      for (const file of await readdir(join(dir, entry))) {
+        if (file.endsWith('.log')) total += (await stat(join(dir, entry, file))).size;
+      }
+    }
+  }
+  return total;
 }

@@ -12,8 +12,11 @@ import {
   processorAcls,
   type SecuredKafka,
   startKafka,
+  testClient,
+  unsecuredToken,
   verifyExactlyOnce,
   waitForGroupCaughtUp,
+  waitUntil,
 } from '@exactly/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fanOut } from '../../runtime/test/fixtures/fan-out.js';
@@ -54,6 +57,8 @@ async function setUp(name: string, drop: (acl: { resource: string }) => boolean 
     'User:app',
     acls.filter((acl) => !drop(acl)),
   );
+  // The broker applies new ACLs a moment after accepting them: wait until the user sees its input.
+  await waitUntil(() => appSees(topics.input), 'the ACLs in force', 10_000);
   return topics;
 }
 
@@ -74,6 +79,45 @@ describe.each(CLIENTS)('over SASL_SSL with ACLs (%s)', (client) => {
     });
     expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
     expect(verdict.inputs).toBe(500);
+  });
+
+  test("with mutual TLS (a client certificate, no SASL), it runs as the certificate's CN", async () => {
+    const topics = await setUp(`mtls-${client}`);
+    await generateRecords({ brokers: secure.admin, topic: topics.input, count: 100 });
+    const app = await run(fanOut(topics), { ...secure.appByCertificate, ...quiet, client, provenance: true });
+    try {
+      await waitForGroupCaughtUp(secure.admin, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    const verdict = await verifyExactlyOnce({
+      ...secure.admin,
+      input: topics.input,
+      outputs: [topics.left, topics.right],
+    });
+    expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
+    expect(verdict.inputs).toBe(100);
+  });
+
+  test("with an OAUTHBEARER token provider in code, it runs as the token's subject", async () => {
+    const topics = await setUp(`oauth-${client}`);
+    await generateRecords({ brokers: secure.admin, topic: topics.input, count: 100 });
+    let asked = 0;
+    const sasl = {
+      mechanism: 'oauthbearer' as const,
+      oauthBearerProvider: async () => {
+        asked += 1;
+        return { value: unsecuredToken('app') };
+      },
+    };
+    const app = await run(fanOut(topics), { brokers: secure.app.brokers, ssl: secure.app.ssl, sasl, ...quiet, client });
+    try {
+      await waitForGroupCaughtUp(secure.admin, topics.id, topics.input);
+    } finally {
+      await app.stop();
+    }
+    expect(asked).toBeGreaterThan(0);
+    expect((await app.metrics()).recordsIn).toBe(100);
   });
 
   test('without the transactional-id ACL, start-up stops with an error naming it', async () => {
@@ -164,6 +208,17 @@ describe('exactly run --config client.properties', () => {
     for (const text of [output, failed?.stdout ?? '', failed?.stderr ?? '']) expect(text).not.toContain(password);
   });
 });
+
+/** Whether the application user is allowed to see `topic` yet. */
+async function appSees(topic: string): Promise<boolean> {
+  const admin = testClient(secure.app).admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** The PEM of a certificate authority that signed nothing here. */
 async function otherAuthority(): Promise<string> {

@@ -64,7 +64,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /**
    * Compression of the output batches (outputs, dead letters, changelogs). Inputs in any codec are read either
-   * way. Default 'lz4', chosen in `pnpm bench` (docs/benchmarks.md, "Output compression").
+   * way. Default 'snappy', chosen in `pnpm bench --compression` (docs/benchmarks.md, "Output compression").
    */
   readonly compression?: Compression;
 }

@@ -33,6 +33,7 @@ export { cacheDir, KAFKA_VERSION } from './kafka/paths.js';
 export { freePort } from './kafka/ports.js';
 export type { IsolationLevel, ReadRecord, ReadTopicOptions } from './kafka/read-topic.js';
 export { readTopic } from './kafka/read-topic.js';
+export { unsecuredToken } from './kafka/secure.js';
 export type { Kafka, KafkaKind, SecuredKafka, StartKafkaOptions } from './kafka/start-kafka.js';
 export { findSharedKafka, findSharedSecureKafka, startKafka } from './kafka/start-kafka.js';
 export type { RunningTotalsTopics } from './processors/running-totals.js';

@@ -5,6 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UsernamePasswordSasl } from '@exactly/core';
+import { freePort } from './ports.js';
 
 const exec = promisify(execFile);
 
@@ -27,6 +28,11 @@ export interface SecureSetup {
   readonly keystorePassword: string;
   readonly admin: UsernamePasswordSasl;
   readonly app: UsernamePasswordSasl;
+  /** A second listener, TLS with client certificates (no SASL): the certificate's CN is the user. */
+  readonly mtlsPort: number;
+  /** The application user's client certificate (CN=app) and key, PEM, signed by the same authority. */
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
   /** client.properties for the admin and for the application user (Java property names). */
   readonly adminProperties: string;
   readonly appProperties: string;
@@ -36,18 +42,27 @@ interface Secrets {
   readonly keystorePassword: string;
   readonly adminPassword: string;
   readonly appPassword: string;
+  /** The port of the mutual-TLS listener, kept so that a restarted broker keeps its addresses. */
+  readonly mtlsPort: number;
 }
 
 export async function prepareSecurity(dir: string): Promise<SecureSetup> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secretsFile = join(dir, 'secrets.json');
-  const secrets: Secrets = existsSync(secretsFile)
-    ? (JSON.parse(await readFile(secretsFile, 'utf8')) as Secrets)
-    : { keystorePassword: secret(), adminPassword: secret(), appPassword: secret() };
+  // What an earlier start left (a directory from an older version may lack a field: it is filled in).
+  const kept = existsSync(secretsFile) ? (JSON.parse(await readFile(secretsFile, 'utf8')) as Partial<Secrets>) : {};
+  const secrets: Secrets = {
+    keystorePassword: kept.keystorePassword ?? secret(),
+    adminPassword: kept.adminPassword ?? secret(),
+    appPassword: kept.appPassword ?? secret(),
+    mtlsPort: kept.mtlsPort ?? (await freePort()),
+  };
   await writeFile(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
   const caFile = join(dir, 'ca.pem');
   const keystoreFile = join(dir, 'broker.p12');
-  if (!existsSync(keystoreFile)) await makeCertificates(dir, secrets.keystorePassword);
+  if (!existsSync(keystoreFile) || !existsSync(join(dir, 'client.pem'))) {
+    await makeCertificates(dir, secrets.keystorePassword);
+  }
   const admin = { mechanism: 'scram-sha-512', username: ADMIN_USER, password: secrets.adminPassword } as const;
   const app = { mechanism: 'scram-sha-512', username: APP_USER, password: secrets.appPassword } as const;
   return {
@@ -57,6 +72,9 @@ export async function prepareSecurity(dir: string): Promise<SecureSetup> {
     keystorePassword: secrets.keystorePassword,
     admin,
     app,
+    mtlsPort: secrets.mtlsPort,
+    clientCertFile: join(dir, 'client.pem'),
+    clientKeyFile: join(dir, 'client.key'),
     adminProperties: join(dir, 'admin.properties'),
     appProperties: join(dir, 'client.properties'),
   };
@@ -89,11 +107,17 @@ export function secureServerProperties(
   controllerPort: number,
 ): Record<string, string> {
   return {
-    listeners: `SECURE://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `SECURE://127.0.0.1:${port}`,
-    'listener.security.protocol.map': 'SECURE:SASL_SSL,CONTROLLER:PLAINTEXT',
+    listeners: `SECURE://127.0.0.1:${port},MTLS://127.0.0.1:${setup.mtlsPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `SECURE://127.0.0.1:${port},MTLS://127.0.0.1:${setup.mtlsPort}`,
+    'listener.security.protocol.map': 'SECURE:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT',
+    // Mutual TLS: a client certificate is required there, and its CN is the user (CN=app is User:app).
+    'listener.name.mtls.ssl.client.auth': 'required',
+    'ssl.principal.mapping.rules': 'RULE:^CN=([^,]+).*$/$1/,DEFAULT',
     'inter.broker.listener.name': 'SECURE',
-    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    // OAUTHBEARER with Kafka's unsecured token validator (unsigned JWTs; for tests of a token provider only).
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512,OAUTHBEARER',
+    'listener.name.secure.oauthbearer.sasl.jaas.config':
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
     'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
     'listener.name.secure.scram-sha-512.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${setup.admin.username}" password="${setup.admin.password}";`,
     'ssl.keystore.type': 'PKCS12',
@@ -166,6 +190,26 @@ async function makeCertificates(dir: string, password: string): Promise<void> {
     '-extfile',
     'broker.ext',
   ]);
+  // The application user's client certificate, for the mutual-TLS listener.
+  await openssl(['req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${APP_USER}`]);
+  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'client.pem',
+    '-days',
+    '825',
+    '-extfile',
+    'client.ext',
+  ]);
   await openssl([
     'pkcs12',
     '-export',
@@ -182,4 +226,14 @@ async function makeCertificates(dir: string, password: string): Promise<void> {
     '-name',
     'broker',
   ]);
+}
+
+/**
+ * An unsigned JWT for `subject`, which a secured local broker accepts on OAUTHBEARER (Kafka's unsecured
+ * validator): the principal is `User:<subject>`. For tests of an `oauthBearerProvider`; never for a real cluster.
+ */
+export function unsecuredToken(subject: string, lifetimeMs = 3_600_000): string {
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const now = Date.now() / 1000;
+  return `${encode({ alg: 'none' })}.${encode({ sub: subject, iat: now, exp: now + lifetimeMs / 1000 })}.`;
 }

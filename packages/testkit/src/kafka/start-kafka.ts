@@ -54,6 +54,8 @@ export interface SecuredKafka {
   /** Connection options of the admin (a super user) and of the application user: pass them to run(), the verifier. */
   readonly admin: { readonly brokers: string } & KafkaSecurity;
   readonly app: { readonly brokers: string } & KafkaSecurity;
+  /** The application user by client certificate on the mutual-TLS listener (no SASL). */
+  readonly appByCertificate: { readonly brokers: string } & KafkaSecurity;
   /** The PEM of the authority that signed the broker's certificate. */
   readonly caFile: string;
   /** client.properties files (Java names) for `exactly run --config`, and for Kafka's own tools. */
@@ -136,6 +138,10 @@ function securedKafka(setup: SecureSetup, brokers: string): SecuredKafka {
   return {
     admin: { brokers, ssl, sasl: setup.admin },
     app: { brokers, ssl, sasl: setup.app },
+    appByCertificate: {
+      brokers: `127.0.0.1:${setup.mtlsPort}`,
+      ssl: { ...ssl, cert: readFileSync(setup.clientCertFile, 'utf8'), key: readFileSync(setup.clientKeyFile, 'utf8') },
+    },
     caFile: setup.caFile,
     appProperties: setup.appProperties,
     adminProperties: setup.adminProperties,
