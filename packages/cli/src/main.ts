@@ -9,6 +9,7 @@ Usage:
                              [--create-topics] [--metrics-port port] [--state-dir dir] [--startup-timeout ms]
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
   exactly kafka start|stop|status      a local Kafka for development (start --nodes 3: a 3-node cluster)
+  exactly postgres start|stop|status   a local PostgreSQL for development (two-phase commit on)
   exactly --version
 
 In a clone of Exactly's repository:
@@ -25,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
   chaos: async () => inRepository('chaos', chaosProcessors, (await import('./commands/chaos.js')).chaosCommand),
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
+  postgres: async () => (await import('./commands/postgres.js')).postgresCommand,
   demo: async () => inRepository('demo', examples, (await import('./commands/demo.js')).demoCommand),
 };
 

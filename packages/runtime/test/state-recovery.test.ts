@@ -2,7 +2,8 @@ import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineProcessor, ExactlyConfigError, json, store, string, topic } from '@exactly/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { LocalStateDir } from '../src/engine/local-state.js';
 import { type FakeCall, FakeKafka, type FaultOptions } from './fake/fake-kafka.js';
 import { type Fencing, runOnFake, until } from './fake/run-on-fake.js';
 
@@ -323,6 +324,40 @@ describe.each(MODES)('local copies of the stores (stateDir), %s fencing', (fenci
     setUp(kafka, 57, 2, 3);
     await runUntilDone(kafka, fencing, 60, 2, { maxBatchRecords: 25, stateDir });
     checkTotals(kafka, 60); // totals from the new log alone: nothing of the old copy leaks in
+  });
+
+  it('a commit whose local apply fails (phase 3) stands: the copy is rebuilt from the changelog, totals stay right', async () => {
+    const kafka = new FakeKafka();
+    const stateDir = newStateDir();
+    setUp(kafka, 150, 2);
+    // The third apply to the local copy fails (a full disk, say), after Kafka has committed.
+    const apply = LocalStateDir.prototype.atomically;
+    let applies = 0;
+    const failing = vi.spyOn(LocalStateDir.prototype, 'atomically').mockImplementation(function (
+      this: LocalStateDir,
+      writes,
+    ) {
+      applies += 1;
+      if (applies === 3) throw new Error('disk full');
+      apply.call(this, writes);
+    });
+    try {
+      await runUntilDone(kafka, fencing, 150, 2, { maxBatchRecords: 25, stateDir });
+    } finally {
+      failing.mockRestore();
+    }
+    expect(applies).toBeGreaterThan(3);
+    // Each partition restores once at its start (whole: nothing local yet); the one whose apply failed once more,
+    // from its last good checkpoint, reading the failed apply's changes back from the changelog.
+    const restores = restoresOf(kafka);
+    for (const partition of [0, 1]) expect(restores.find((r) => r.partition === partition)?.from).toBeNull();
+    expect(restores.length).toBeGreaterThan(2);
+    expect(restores.some((r) => r.from !== null && r.records > 0)).toBe(true);
+    checkTotals(kafka, 150);
+    // A restart goes on from the copy: it must hold the commit whose first apply failed.
+    setUp(kafka, 50, 2, 150);
+    await runUntilDone(kafka, fencing, 200, 2, { maxBatchRecords: 25, stateDir });
+    checkTotals(kafka, 200);
   });
 
   it('a store key longer than LMDB keeps is a dead letter that says so; the other records go on', async () => {
