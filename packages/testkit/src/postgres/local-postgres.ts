@@ -37,7 +37,6 @@ interface RunAs {
  * checkpoint: the next start recovers from the WAL, prepared transactions included).
  */
 export class LocalPostgres {
-  private child: ChildProcess | undefined;
   private exitHook: (() => void) | undefined;
 
   private constructor(
@@ -123,7 +122,6 @@ export class LocalPostgres {
       child.once('spawn', () => resolve(child.pid ?? -1));
       child.once('error', reject);
     });
-    this.child = child;
     this.pidValue = pid;
     if (this.options.detached) child.unref();
     else this.killOnExit(pid);
@@ -146,7 +144,6 @@ export class LocalPostgres {
     if (pid === undefined) return;
     await terminate(pid, signal, graceMs);
     this.pidValue = undefined;
-    this.child = undefined;
     if (this.exitHook) process.off('exit', this.exitHook);
     this.exitHook = undefined;
   }
