@@ -119,6 +119,12 @@ the codec that keeps throughput within 10% of none and writes the fewest bytes.
 
 ${keptBlock(meta.previous, 'compression', 'pnpm bench --compression')}
 
+## PostgreSQL clients
+
+The client library of the PostgreSQL participant, chosen by measurement on what it does per batch.
+
+${keptBlock(meta.previous, 'pg-clients', 'pnpm bench:pg')}
+
 ## Contenders
 
 ${contenders.map((c) => `- **${c.label}** (\`${c.name}\`): ${c.about}`).join('\n')}
