@@ -72,3 +72,34 @@ export async function findTransactionCoordinator(kafka: Kafka, transactionalId: 
 
 /** FindCoordinator's key type for a transactional id (0 is a group). */
 const TRANSACTION_COORDINATOR = 1;
+
+/**
+ * A KafkaJS cluster of its own, connected on first use and kept until close(); a failed connect is forgotten, so
+ * the next use tries again. What the readers here (StableOffsets, PartitionReader) share.
+ */
+export class LazyCluster<C extends Cluster = Cluster> {
+  private cluster: C | undefined;
+  private connecting: Promise<C> | undefined;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  get(): Promise<C> {
+    this.connecting ??= (async () => {
+      const cluster = createCluster(this.kafka, READ_COMMITTED) as C;
+      await cluster.connect();
+      this.cluster = cluster;
+      return cluster;
+    })().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    this.connecting = undefined;
+    if (cluster) await cluster.disconnect().catch(() => {});
+  }
+}

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
-import { type Cluster, type ClusterBroker, createCluster, READ_COMMITTED } from './kafkajs-cluster.js';
+import { lastHeaderValues } from './headers.js';
+import { type Cluster, type ClusterBroker, LazyCluster, READ_COMMITTED } from './kafkajs-cluster.js';
 import { filterAbortedMessages } from './load-kafkajs.js';
 
 /** A record as the reader hands it over: its place, key, value and headers. */
@@ -52,10 +53,11 @@ interface PartitionCluster extends Cluster {
  * first use, until close()).
  */
 export class PartitionReader {
-  private cluster: PartitionCluster | undefined;
-  private connecting: Promise<PartitionCluster> | undefined;
+  private readonly cluster: LazyCluster<PartitionCluster>;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(kafka: Kafka) {
+    this.cluster = new LazyCluster<PartitionCluster>(kafka);
+  }
 
   /**
    * Hands `onRecords` every committed record of `topic`/`partition` from `from` (null: the log's start) to the
@@ -67,7 +69,7 @@ export class PartitionReader {
     from: string | null,
     onRecords: (records: PartitionRecord[]) => void,
   ): Promise<string> {
-    const cluster = await this.connect();
+    const cluster = await this.cluster.get();
     const fetch = await this.fetcher(cluster, topic, partition, 4 * 1024 * 1024);
     let position = from === null ? await this.logStart(cluster, topic, partition) : BigInt(from);
     let end: bigint | undefined;
@@ -97,7 +99,7 @@ export class PartitionReader {
    * carries all three. The stable offset is below the end while a transaction is open in the partition.
    */
   async offsetRange(topic: string, partition: number): Promise<{ start: string; stableEnd: string; end: string }> {
-    const cluster = await this.connect();
+    const cluster = await this.cluster.get();
     const fetch = await this.fetcher(cluster, topic, partition, 1); // adds the topic to the cluster's metadata
     const start = await this.logStart(cluster, topic, partition);
     const answer = (await fetch(start)).responses[0]?.partitions[0];
@@ -122,11 +124,8 @@ export class PartitionReader {
       });
   }
 
-  async close(): Promise<void> {
-    const cluster = this.cluster;
-    this.cluster = undefined;
-    this.connecting = undefined;
-    if (cluster) await cluster.disconnect().catch(() => {});
+  close(): Promise<void> {
+    return this.cluster.close();
   }
 
   private async logStart(cluster: PartitionCluster, topic: string, partition: number): Promise<bigint> {
@@ -134,31 +133,14 @@ export class PartitionReader {
     const start = offsets?.partitions.find((p) => p.partition === partition)?.offset;
     return start === undefined ? 0n : BigInt(start);
   }
-
-  private connect(): Promise<PartitionCluster> {
-    this.connecting ??= (async () => {
-      const cluster = createCluster(this.kafka, READ_COMMITTED) as PartitionCluster;
-      await cluster.connect();
-      this.cluster = cluster;
-      return cluster;
-    })().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
-  }
 }
 
 function toRecord(message: FetchedMessage): PartitionRecord {
-  const headers: Record<string, Buffer | undefined> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    headers[name] = Array.isArray(value) ? value[value.length - 1] : value;
-  }
   return {
     offset: message.offset,
     key: message.key,
     value: message.value,
     timestamp: Number(message.timestamp),
-    headers,
+    headers: lastHeaderValues(message.headers),
   };
 }

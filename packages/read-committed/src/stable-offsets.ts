@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
-import { type Cluster, createCluster, type KafkaJsRequest, READ_COMMITTED, sendRequest } from './kafkajs-cluster.js';
+import { type KafkaJsRequest, LazyCluster, sendRequest } from './kafkajs-cluster.js';
 
 const require = createRequire(import.meta.url);
 
@@ -106,14 +106,15 @@ function offsetFetchV7(
  * transaction holds an offset of the group.
  */
 export class StableOffsets {
-  private cluster: Cluster | undefined;
-  private connecting: Promise<Cluster> | undefined;
+  private readonly cluster: LazyCluster;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(kafka: Kafka) {
+    this.cluster = new LazyCluster(kafka);
+  }
 
   /** The committed offset of each of `partitions` of `topic` (null: none). */
   async of(groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, string | null>> {
-    const cluster = await this.connect();
+    const cluster = await this.cluster.get();
     const coordinator = await cluster.findGroupCoordinator({ groupId });
     const answer = await sendRequest(coordinator, offsetFetchV7(groupId, topic, partitions));
     const offsets = new Map<number, string | null>();
@@ -122,23 +123,7 @@ export class StableOffsets {
     return offsets;
   }
 
-  async close(): Promise<void> {
-    const cluster = this.cluster;
-    this.cluster = undefined;
-    this.connecting = undefined;
-    if (cluster) await cluster.disconnect().catch(() => {});
-  }
-
-  private connect(): Promise<Cluster> {
-    this.connecting ??= (async () => {
-      const cluster = createCluster(this.kafka, READ_COMMITTED);
-      await cluster.connect();
-      this.cluster = cluster;
-      return cluster;
-    })().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
+  close(): Promise<void> {
+    return this.cluster.close();
   }
 }

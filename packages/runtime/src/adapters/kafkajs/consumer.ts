@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RawRecord } from '@exactly/core';
+import { lastHeaderValues } from '@exactly/read-committed';
 import type { Batch, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffMs } from '../../backoff.js';
 import type { ConsumerHandlers, ConsumerOptions, ConsumerPort, TopicPartition } from '../../port/client.js';
@@ -115,10 +116,6 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
 }
 
 function toRawRecord(batch: Batch, message: KafkaMessage): RawRecord {
-  const headers: Record<string, Buffer | string | undefined> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    headers[name] = Array.isArray(value) ? value[value.length - 1] : value;
-  }
   return {
     topic: batch.topic,
     partition: batch.partition,
@@ -126,6 +123,6 @@ function toRawRecord(batch: Batch, message: KafkaMessage): RawRecord {
     timestamp: Number(message.timestamp),
     key: message.key ?? null,
     value: message.value,
-    headers,
+    headers: lastHeaderValues(message.headers),
   };
 }
