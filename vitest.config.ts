@@ -20,6 +20,7 @@ const UNIT_TESTS = [
   'packages/cli/test/startup.test.ts',
   'packages/cli/test/client-properties.test.ts',
   'packages/testkit/test/driver.test.ts',
+  'packages/postgres/test/table.test.ts',
   'packages/testkit/test/avro.test.ts',
   'packages/testkit/test/example-processor.test.ts',
   'packages/testkit/test/schema-registry.test.ts',
@@ -37,6 +38,7 @@ export default defineConfig({
       '@exactly/read-committed': source('read-committed'),
       '@exactly/runtime': source('runtime'),
       '@exactly/testkit': source('testkit'),
+      '@exactly/postgres': source('postgres'),
     },
   },
   test: {

@@ -19,6 +19,8 @@ export type {
   HandlerResult,
   NoStores,
   OnError,
+  OutputEntry,
+  OutputMap,
   Processor,
   ProcessorDefinition,
   RecordOf,
@@ -50,5 +52,7 @@ export type {
   StoreValueOf,
 } from './store.js';
 export { changelogTopic, store } from './store.js';
+export type { AnyTable, RowOf, Table, TableConflict, TableEntry, TableRow } from './table.js';
+export { checkTableName, isTable } from './table.js';
 export type { AnyTopic, KeyOf, Topic, TopicSerdes, ValueOf } from './topic.js';
 export { topic } from './topic.js';

@@ -7,6 +7,7 @@ import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './rec
 import type { SchemaRegistryClient } from './registry.js';
 import { type BoundSerde, bindSerde } from './serde.js';
 import { changelogTopic, type StoreMap } from './store.js';
+import { type AnyTable, isTable, type TableRow } from './table.js';
 import type { AnyTopic } from './topic.js';
 
 export interface PipelineOptions {
@@ -22,9 +23,9 @@ export interface PipelineOptions {
   readonly maxRecordBytes?: Readonly<Record<string, number>> | undefined;
 }
 
-/** The result of one input record: the records to write in its transaction. */
+/** The result of one input record: the records (and table rows) to write in its transaction. */
 export type RecordOutcome =
-  | { readonly ok: true; readonly records: readonly EncodedRecord[] }
+  | { readonly ok: true; readonly records: readonly EncodedRecord[]; readonly rows: readonly TableRow[] }
   | { readonly ok: false; readonly error: RecordError; readonly deadLetter: EncodedRecord };
 
 interface BoundTopic {
@@ -43,7 +44,7 @@ export class RecordPipeline {
   private constructor(
     readonly processor: Processor,
     private readonly input: BoundTopic,
-    private readonly outputs: ReadonlyMap<string, BoundTopic>,
+    private readonly outputs: ReadonlyMap<string, BoundTopic | AnyTable>,
     private readonly provenance: boolean,
     private readonly maxRecordBytes: Readonly<Record<string, number>>,
     private readonly stores: readonly BoundStore[],
@@ -57,8 +58,10 @@ export class RecordPipeline {
       value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
       tombstones: topic.tombstones === true,
     });
-    const outputs = new Map<string, BoundTopic>();
-    for (const [name, topic] of Object.entries(processor.outputs)) outputs.set(name, await bind(topic));
+    const outputs = new Map<string, BoundTopic | AnyTable>();
+    for (const [name, output] of Object.entries(processor.outputs)) {
+      outputs.set(name, isTable(output) ? output : await bind(output));
+    }
     const stores: BoundStore[] = [];
     for (const [name, declared] of Object.entries((processor.stores ?? {}) as StoreMap)) {
       const changelog = changelogTopic(processor.id, name);
@@ -104,7 +107,8 @@ export class RecordPipeline {
 
   /** Every topic this pipeline may write to, dead-letter topic included. */
   get outputTopics(): string[] {
-    return [...[...this.outputs.values()].map((t) => t.name), this.processor.deadLetter];
+    const topics = [...this.outputs.values()].filter((output): output is BoundTopic => !isTable(output));
+    return [...topics.map((t) => t.name), this.processor.deadLetter];
   }
 
   /**
@@ -156,7 +160,7 @@ export class RecordPipeline {
       return this.deadLetter(raw, new HandlerError(location, `handler threw: ${messageOf(error)}`, { cause: error }));
     }
     try {
-      return { ok: true, records: await this.encode(result, raw) };
+      return { ok: true, ...(await this.encode(result, raw)) };
     } catch (error) {
       const encodeError =
         error instanceof EncodeError ? error : new EncodeError(location, messageOf(error), { cause: error });
@@ -164,8 +168,9 @@ export class RecordPipeline {
     }
   }
 
-  private async encode(result: unknown, raw: RawRecord): Promise<EncodedRecord[]> {
-    if (result === undefined || result === null) return [];
+  private async encode(result: unknown, raw: RawRecord): Promise<{ records: EncodedRecord[]; rows: TableRow[] }> {
+    const rows: TableRow[] = [];
+    if (result === undefined || result === null) return { records: [], rows };
     if (typeof result !== 'object' || Array.isArray(result)) {
       throw new TypeError(`handler must return an object keyed by output name, got ${describe(result)}`);
     }
@@ -182,12 +187,16 @@ export class RecordPipeline {
       if (!Array.isArray(records))
         throw new TypeError(`output '${name}' must be an array of records, got ${describe(records)}`);
       for (const [index, record] of (records as unknown[]).entries()) {
+        if (isTable(output)) {
+          rows.push({ output: name, table: output, row: rowOf(record, `${name}[${index}]`, output) });
+          continue;
+        }
         const one = await encodeOne(output, record, `${name}[${index}]`, provenance);
         this.checkSize(one, `${name}[${index}]`);
         encoded.push(one);
       }
     }
-    return encoded;
+    return { records: encoded, rows };
   }
 
   /** Throws when a record is over its topic's limit: the broker would refuse it, and the transaction with it. */
@@ -282,4 +291,16 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
+}
+
+/** A table entry's row: `{ value: { column: value, ... } }`, a plain object whose keys name columns. */
+function rowOf(entry: unknown, where: string, table: AnyTable): Readonly<Record<string, unknown>> {
+  const row = (entry as { value?: unknown } | null)?.value;
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+    throw new TypeError(
+      `${where} for table ${table.name} must be { value: row } with the row an object, got ${describe(entry)}`,
+    );
+  }
+  if (Object.keys(row).length === 0) throw new TypeError(`${where} for table ${table.name}: the row has no columns`);
+  return row as Readonly<Record<string, unknown>>;
 }

@@ -2,17 +2,23 @@ import { ExactlyConfigError } from './errors.js';
 import type { InputRecord, OutputRecord } from './records.js';
 import type { HandlerContext, StoreMap } from './store.js';
 import { changelogTopic } from './store.js';
+import { type AnyTable, checkTableName, isTable, type RowOf, type TableEntry } from './table.js';
 import { type AnyTopic, checkTopicName, type KeyOf, type ValueOf } from './topic.js';
 
-/** Output topics by the name the handler uses for them. */
-export type TopicMap = Readonly<Record<string, AnyTopic>>;
+/** Outputs by the name the handler uses for them: topics, and tables (`table()` of a participant's package). */
+export type OutputMap = Readonly<Record<string, AnyTopic | AnyTable>>;
+/** The outputs of a processor. (The name from before outputs could be tables.) */
+export type TopicMap = OutputMap;
+
+/** What a handler returns for one output: a record for a topic, `{ value: row }` for a table. */
+export type OutputEntry<T> = T extends AnyTable ? TableEntry<RowOf<T>> : OutputRecord<KeyOf<T>, ValueOf<T>>;
 
 /** The record a handler receives for input topic `I`. */
 export type RecordOf<I> = InputRecord<KeyOf<I>, ValueOf<I>>;
 
 /** What a handler returns: for each output name, the records to write there. Omitted names write nothing. */
 export type HandlerOutputs<O extends TopicMap> = {
-  readonly [Name in keyof O]?: ReadonlyArray<OutputRecord<KeyOf<O[Name]>, ValueOf<O[Name]>>>;
+  readonly [Name in keyof O]?: ReadonlyArray<OutputEntry<O[Name]>>;
 };
 
 // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a handler that returns nothing (no `return`) type-check.
@@ -90,12 +96,20 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extend
     throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...})");
   checkTopicName(input.name, 'input');
   if (!outputs || typeof outputs !== 'object' || Object.keys(outputs).length === 0) {
-    throw new ExactlyConfigError('outputs', 'must name at least one output topic');
+    throw new ExactlyConfigError('outputs', 'must name at least one output (a topic or a table)');
   }
   const seen = new Map<string, string>([[input.name, 'input']]);
+  const tables = new Map<string, string>();
   for (const [name, output] of Object.entries(outputs)) {
     const field = `outputs.${name}`;
-    if (!output || typeof output !== 'object') throw new ExactlyConfigError(field, 'must be a topic');
+    if (!output || typeof output !== 'object') throw new ExactlyConfigError(field, 'must be a topic or a table');
+    if (isTable(output)) {
+      checkTableName(output.name, field);
+      const used = tables.get(output.name);
+      if (used) throw new ExactlyConfigError(field, `table '${output.name}' is already used by ${used}`);
+      tables.set(output.name, field);
+      continue;
+    }
     checkTopicName(output.name, field);
     const clash = seen.get(output.name);
     if (clash === 'input')

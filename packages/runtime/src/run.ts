@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AnyTopic,
+  ExactlyConfigError,
+  isTable,
   type NoStores,
   type Processor,
   RecordPipeline,
@@ -86,6 +88,7 @@ export async function run<I extends AnyTopic, O extends TopicMap, S extends Stor
   processor: Processor<I, O, S>,
   options: RunOptions,
 ): Promise<RunningProcessor> {
+  refuseTables(processor as unknown as Processor);
   const resolved = resolveOptions(options);
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
   const adapter = await createAdapter(
@@ -103,6 +106,7 @@ export async function runOnAdapter(
   adapter: ClientAdapter,
   log: Logger,
 ): Promise<RunningProcessor> {
+  refuseTables(generic);
   const processor = generic;
   const started = Date.now();
   const bound = await RecordPipeline.create(generic, {
@@ -205,4 +209,20 @@ export async function runOnAdapter(
     metrics: () => metrics.snapshot(),
     registry: metrics.registry,
   };
+}
+
+/**
+ * Table outputs are written by a database participant in the same transaction; the runtime has none yet, so a
+ * processor with one is refused at start rather than having its rows dropped. TestDriver runs them.
+ */
+function refuseTables(processor: Processor): void {
+  for (const [name, output] of Object.entries(processor.outputs)) {
+    if (isTable(output)) {
+      throw new ExactlyConfigError(
+        `outputs.${name}`,
+        `table '${output.name}': this version of @exactly/runtime cannot write table outputs yet (the PostgreSQL ` +
+          `participant is not released); TestDriver runs them (driver.rows('${name}'))`,
+      );
+    }
+  }
 }

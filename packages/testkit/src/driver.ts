@@ -1,9 +1,11 @@
 import {
+  type AnyTable,
   type AnyTopic,
   type BoundSerde,
   bindSerde,
   DEFAULT_MAX_MESSAGE_BYTES,
   type EncodedRecord,
+  isTable,
   type KeyOf,
   type KeyValueStore,
   type NoStores,
@@ -13,6 +15,7 @@ import {
   type RecordError,
   type RecordErrorKind,
   RecordPipeline,
+  type RowOf,
   type SchemaRegistryClient,
   type SerdeRole,
   type StoreKeyOf,
@@ -50,6 +53,10 @@ export interface RawInput extends SendOptions {
   /** `null` is a tombstone. */
   readonly value: Buffer | null;
 }
+
+/** The names of a processor's topic outputs, and of its table outputs. */
+type TopicNames<O> = { [N in keyof O]: O[N] extends AnyTable ? never : N }[keyof O] & string;
+type TableNames<O> = { [N in keyof O]: O[N] extends AnyTable ? N : never }[keyof O] & string;
 
 /** Where an input record was: what dead letters and provenance headers point back to. */
 export interface SourceLocation {
@@ -113,6 +120,8 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   private offsets = new Map<number, bigint>();
   private outputs = new Map<string, Array<TestOutputRecord<unknown, unknown>>>();
   private dead: DeadLetter[] = [];
+  /** Each table output's rows, by output name, as the table would hold them after every send's commit. */
+  private tables = new Map<string, Array<Readonly<Record<string, unknown>>>>();
   /** Each input partition's stores, as the runtime keeps them; every send is a committed transaction here. */
   private stores = new Map<number, PartitionStores>();
 
@@ -155,14 +164,32 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   }
 
   /** The records written to output `name` so far, decoded, oldest first. */
-  output<N extends keyof O & string>(name: N): ReadonlyArray<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>> {
-    const topic = this.processor.outputs[name];
-    if (!topic) {
-      const names = Object.keys(this.processor.outputs).join(', ');
-      throw new TypeError(`output('${String(name)}'): no such output (outputs: ${names})`);
-    }
+  output<N extends TopicNames<O>>(name: N): ReadonlyArray<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>> {
+    const topic = this.outputNamed(name, 'output');
+    if (isTable(topic)) throw new TypeError(`output('${name}') is a table: read its rows with rows('${name}')`);
     const records = this.outputs.get(topic.name) ?? [];
     return [...records] as Array<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>>;
+  }
+
+  /**
+   * The rows of table output `name`, as the table would hold them after the sends so far (each send commits):
+   * inserted in order; with `onConflict` a row whose conflict columns match an earlier one keeps the earlier
+   * (`nothing`) or replaces it (`update`). A plain INSERT's conflicts depend on the table's own unique indexes,
+   * which the driver does not know: every row is kept.
+   */
+  rows<N extends TableNames<O>>(name: N): ReadonlyArray<RowOf<O[N]>> {
+    const table = this.outputNamed(name, 'rows');
+    if (!isTable(table)) throw new TypeError(`rows('${name}') is a topic: read its records with output('${name}')`);
+    return [...(this.tables.get(name) ?? [])] as Array<RowOf<O[N]>>;
+  }
+
+  private outputNamed(name: string, method: string): AnyTopic | AnyTable {
+    const output = this.processor.outputs[name];
+    if (!output) {
+      const names = Object.keys(this.processor.outputs).join(', ');
+      throw new TypeError(`${method}('${name}'): no such output (outputs: ${names})`);
+    }
+    return output;
   }
 
   /** The records sent to the dead-letter topic so far, oldest first. */
@@ -204,6 +231,7 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
     this.offsets = new Map();
     this.outputs = new Map();
     this.dead = [];
+    this.tables = new Map();
     this.stores = new Map();
   }
 
@@ -257,11 +285,22 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
       list.push(record);
       this.outputs.set(record.topic, list);
     }
+    for (const { output, table, row } of outcome.rows) {
+      const rows = this.tables.get(output) ?? [];
+      const conflict = table.onConflict;
+      const same = conflict
+        ? rows.findIndex((earlier) => conflict.columns.every((column) => earlier[column] === row[column]))
+        : -1;
+      if (same < 0) rows.push(row);
+      else if (conflict?.action === 'update') rows[same] = row;
+      this.tables.set(output, rows);
+    }
   }
 }
 
 async function bind(processor: Processor, options: TestDriverOptions): Promise<Bound> {
-  const topics = [...Object.values(processor.outputs).map((t) => t.name), processor.deadLetter];
+  const outputTopics = Object.values(processor.outputs).filter((output): output is AnyTopic => !isTable(output));
+  const topics = [...outputTopics.map((t) => t.name), processor.deadLetter];
   const pipeline = await RecordPipeline.create(processor, {
     registry: options.registry,
     provenance: options.provenance,
@@ -277,7 +316,7 @@ async function bind(processor: Processor, options: TestDriverOptions): Promise<B
     tombstones: topic.tombstones === true,
   });
   const outputs = new Map<string, BoundTopic>();
-  for (const topic of Object.values(processor.outputs)) outputs.set(topic.name, await bindTopic(topic));
+  for (const topic of outputTopics) outputs.set(topic.name, await bindTopic(topic));
   return { pipeline, input: await bindTopic(processor.input), outputs };
 }
 

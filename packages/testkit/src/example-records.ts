@@ -1,4 +1,4 @@
-import { bindSerde, changelogTopic, type Processor } from '@exactly/core';
+import { type AnyTopic, bindSerde, changelogTopic, isTable, type Processor } from '@exactly/core';
 import type { ExampleApp } from './example.js';
 import type { TopicSpec } from './kafka/client.js';
 import { testClient } from './kafka/client.js';
@@ -13,7 +13,9 @@ export interface ProcessorTopics {
 export function topicsOf(processor: Processor): ProcessorTopics {
   return {
     input: processor.input.name,
-    outputs: Object.values(processor.outputs).map((t) => t.name),
+    outputs: Object.values(processor.outputs)
+      .filter((output): output is AnyTopic => !isTable(output))
+      .map((t) => t.name),
     deadLetter: processor.deadLetter,
   };
 }

@@ -1,0 +1,2 @@
+export type { TableOptions } from './table.js';
+export { table } from './table.js';
