@@ -17,6 +17,8 @@ export interface LocalPostgresOptions {
   readonly port?: number;
   /** Keep the server running after this Node process exits (what `exactly postgres start` wants). */
   readonly detached?: boolean;
+  /** Two-phase commit's limit; 0 turns it off (PostgreSQL's own default), to test that case. Default 64. */
+  readonly maxPreparedTransactions?: number;
 }
 
 interface PostgresState {
@@ -100,7 +102,7 @@ export class LocalPostgres {
           '-c',
           'listen_addresses=127.0.0.1',
           '-c',
-          'max_prepared_transactions=64', // two-phase commit (0, PostgreSQL's default, turns it off)
+          `max_prepared_transactions=${this.options.maxPreparedTransactions ?? 64}`, // 0 (PostgreSQL's default): off
           '-c',
           'fsync=off', // tests and development only: a killed server loses nothing, a machine crash could
           '-c',
