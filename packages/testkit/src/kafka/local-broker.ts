@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { log4jProperties, serverProperties, type Voter } from './broker-config.js';
 import { ensureKafkaJars } from './jars.js';
 import { freePort } from './ports.js';
-import { commandLine, isAlive, terminate, waitForExit } from './processes.js';
+import { commandLine, isAlive, terminate, tieToThisProcess, waitForExit } from './processes.js';
 import { type SecureSetup, scramUsersArguments, secureServerProperties, writeClientProperties } from './secure.js';
 
 export interface LocalBrokerOptions {
@@ -140,9 +140,12 @@ export class LocalBroker {
       child.once('error', (error: NodeJS.ErrnoException) => reject(javaError(error)));
     });
     if (this.options.detached) child.unref();
-    // A private broker must not outlive the process that started it, even when that process never reaches
-    // stop() (a test abandoned by its timeout, an uncaught error): kill it on exit. Removed by stop()/kill().
-    else this.ownExitHook(spawned);
+    else {
+      // A private broker must not outlive the process that started it, even when that process never reaches
+      // stop() (a test abandoned by its timeout, an uncaught error, a signal). Untied by stop()/kill().
+      this.untie?.();
+      this.untie = tieToThisProcess(spawned, 'SIGKILL');
+    }
     this.pidValue = spawned;
     await writeFile(
       this.stateFile,
@@ -152,24 +155,8 @@ export class LocalBroker {
     if (this.options.secure) await writeClientProperties(this.options.secure, this.brokers);
   }
 
-  private exitHook: (() => void) | undefined;
-
-  private ownExitHook(pid: number): void {
-    this.dropExitHook();
-    this.exitHook = () => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', this.exitHook);
-  }
-
-  private dropExitHook(): void {
-    if (this.exitHook) process.off('exit', this.exitHook);
-    this.exitHook = undefined;
-  }
+  /** Unties the broker from this process (see tieToThisProcess); set while a private broker runs. */
+  private untie: (() => void) | undefined;
 
   /** kill -9: no shutdown, no flush; for chaos tests. Resolves once the process is gone. */
   async kill(): Promise<void> {
@@ -177,7 +164,8 @@ export class LocalBroker {
     if (pid === undefined) return;
     await terminate(pid, 'SIGKILL', 10_000);
     this.pidValue = undefined;
-    this.dropExitHook();
+    this.untie?.();
+    this.untie = undefined;
   }
 
   /** Controlled shutdown (SIGTERM), then SIGKILL if it takes longer than 30 s. Leaves no process behind. */
@@ -186,7 +174,8 @@ export class LocalBroker {
     if (pid === undefined) return;
     await terminate(pid, 'SIGTERM', 30_000);
     this.pidValue = undefined;
-    this.dropExitHook();
+    this.untie?.();
+    this.untie = undefined;
   }
 
   private async format(libs: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** True while `pid` is a live process (a zombie awaiting its parent counts as gone). */
@@ -49,4 +49,55 @@ export async function terminate(pid: number, signal: NodeJS.Signals = 'SIGTERM',
     return;
   }
   if (!(await waitForExit(pid, 10_000))) throw new Error(`process ${pid} did not exit after SIGKILL`);
+}
+
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * Ties a child server (a private broker, a test database) to this process: it is killed with `signal` when this
+ * process exits, and also when this process is ended by a signal (Node then skips 'exit': a test run stopped by
+ * `timeout` or Ctrl-C used to leave its broker running). The signal is then passed on as it would have acted.
+ * Returns the function that unties it (on a clean stop).
+ */
+export function tieToThisProcess(pid: number, signal: NodeJS.Signals): () => void {
+  return onThisProcessEnd(() => {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // already gone
+    }
+    // Synchronously (this process is ending): a few seconds for it to go, so that its files can be removed after.
+    const deadline = Date.now() + 5000;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (isAlive(pid) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
+  });
+}
+
+/** A private server's temporary directory goes when this process ends, however it ends (see tieToThisProcess). */
+export function removeWithThisProcess(dir: string): () => void {
+  return onThisProcessEnd(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+}
+
+/** Runs `end` (synchronous) when this process exits or is ended by a signal; returns what cancels it. */
+function onThisProcessEnd(end: () => void): () => void {
+  const kill = () => {
+    try {
+      end();
+    } catch {
+      // best effort: the process is ending
+    }
+  };
+  const onSignal = (received: NodeJS.Signals) => {
+    untie();
+    kill();
+    // Nothing else listens: end this process as the signal would have.
+    if (process.listenerCount(received) === 0) process.kill(process.pid, received);
+  };
+  const untie = () => {
+    process.off('exit', kill);
+    for (const ending of ENDING_SIGNALS) process.off(ending, onSignal);
+  };
+  process.once('exit', kill);
+  for (const ending of ENDING_SIGNALS) process.once(ending, onSignal);
+  return untie;
 }

@@ -8,6 +8,7 @@ import type { LocalBroker } from './local-broker.js';
 import { LocalCluster } from './local-cluster.js';
 import { cacheDir, KAFKA_VERSION, sharedBrokerDir, sharedSecureBrokerDir } from './paths.js';
 import { freePort } from './ports.js';
+import { removeWithThisProcess } from './processes.js';
 import { prepareSecurity, type SecureSetup } from './secure.js';
 
 export type KafkaKind = 'env' | 'docker' | 'local';
@@ -96,8 +97,10 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const dir = await mkdtemp(join(tmpdir(), 'exactly-kafka-'));
   try {
     const cluster = await LocalCluster.start({ dir, nodes, config: options.config });
+    const keep = removeWithThisProcess(dir); // after the nodes are killed, whether stop() runs or not
     return local(cluster, async () => {
       await cluster.stop();
+      keep();
       await rm(dir, { recursive: true, force: true });
     });
   } catch (error) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../kafka/ports.js';
-import { commandLine, isAlive, terminate, waitForExit } from '../kafka/processes.js';
+import { commandLine, isAlive, terminate, tieToThisProcess, waitForExit } from '../kafka/processes.js';
 import { postgresBinDir } from './binaries.js';
 
 const exec = promisify(execFile);
@@ -39,7 +39,8 @@ interface RunAs {
  * checkpoint: the next start recovers from the WAL, prepared transactions included).
  */
 export class LocalPostgres {
-  private exitHook: (() => void) | undefined;
+  /** Unties a private server from this process (see tieToThisProcess). */
+  private untie: (() => void) | undefined;
 
   private constructor(
     readonly dir: string,
@@ -126,7 +127,10 @@ export class LocalPostgres {
     });
     this.pidValue = pid;
     if (this.options.detached) child.unref();
-    else this.killOnExit(pid);
+    else {
+      this.untie?.();
+      this.untie = tieToThisProcess(pid, 'SIGQUIT'); // a private server must not outlive its test run
+    }
     await writeFile(join(this.dir, 'state.json'), JSON.stringify({ pid, port: this.port } satisfies PostgresState));
     await this.waitUntilReady(logFile, 30_000);
   }
@@ -146,21 +150,8 @@ export class LocalPostgres {
     if (pid === undefined) return;
     await terminate(pid, signal, graceMs);
     this.pidValue = undefined;
-    if (this.exitHook) process.off('exit', this.exitHook);
-    this.exitHook = undefined;
-  }
-
-  /** A private server must not outlive the process that started it, even one that never reaches stop(). */
-  private killOnExit(pid: number): void {
-    if (this.exitHook) process.off('exit', this.exitHook);
-    this.exitHook = () => {
-      try {
-        process.kill(pid, 'SIGQUIT');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', this.exitHook);
+    this.untie?.();
+    this.untie = undefined;
   }
 
   private async initdb(bin: string, runAs: RunAs | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { dockerEngineAnswers, loadTestcontainers } from '../docker.js';
 import { cacheDir } from '../kafka/paths.js';
 import { freePort } from '../kafka/ports.js';
+import { removeWithThisProcess } from '../kafka/processes.js';
 import { LocalPostgres } from './local-postgres.js';
 
 export type PostgresKind = 'env' | 'docker' | 'local';
@@ -51,12 +52,14 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const dir = await mkdtemp(join(tmpdir(), 'exactly-postgres-'));
   try {
     const server = await LocalPostgres.start({ dir });
+    const keep = removeWithThisProcess(dir); // after the server is ended, whether stop() runs or not
     return {
       url: server.url,
       kind: 'local',
       local: server,
       stop: async () => {
         await server.stop();
+        keep();
         await rm(dir, { recursive: true, force: true });
       },
     };
