@@ -1,8 +1,8 @@
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineProcessor, ExactlyConfigError, json, store, string, topic } from '@exactly/core';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LocalStateDir } from '../src/engine/local-state.js';
 import { type FakeCall, FakeKafka, type FaultOptions } from './fake/fake-kafka.js';
 import { type Fencing, runOnFake, until } from './fake/run-on-fake.js';
@@ -20,8 +20,16 @@ const CASES: ReadonlyArray<[Fencing, Keeping]> = MODES.flatMap((m) => [
   [m, 'local'],
 ]);
 
+/** Every state directory the tests made, removed at the end. */
+const stateDirs: string[] = [];
+afterAll(() => {
+  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function newStateDir(): string {
-  return mkdtempSync(join(tmpdir(), 'exactly-state-'));
+  const dir = mkdtempSync(join(tmpdir(), 'exactly-state-'));
+  stateDirs.push(dir);
+  return dir;
 }
 
 /** Run options for `keeping`: a fresh state directory for a local copy (one per instance). */

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changelogTopic, defineProcessor, json, store, string, topic } from '@exactly/core';
@@ -233,6 +233,7 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
             expect(BigInt(checkpoint), `partition ${p}`).toBeLessThanOrEqual(BigInt(ends[p] ?? '0'));
         }
       }
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
     240_000,
   );
