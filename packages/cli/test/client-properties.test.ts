@@ -104,6 +104,29 @@ describe('client.properties', () => {
     }
   });
 
+  test("a PKCS12 keystore opens with the store's password; librdkafka's ssl.endpoint.identification.algorithm=none", async () => {
+    const read1 = await read(
+      [
+        'security.protocol=SSL',
+        'ssl.keystore.location=client.p12',
+        'ssl.keystore.password=store-secret',
+        'ssl.key.password=key-secret',
+        'ssl.endpoint.identification.algorithm=none',
+      ].join('\n'),
+    );
+    expect(read1.security.ssl).toMatchObject({ passphrase: 'store-secret', checkServerName: false });
+  });
+
+  test('mutual TLS with a certificate and no key says which is missing', async () => {
+    const error = await read('security.protocol=SSL\nssl.certificate.location=ca.pem').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(
+      /^ssl.key.location: mutual TLS needs both ssl.certificate.location and ssl.key.location/,
+    );
+  });
+
   test('PLAINTEXT by default: no TLS, no SASL', async () => {
     expect((await read('bootstrap.servers=localhost:9092\n')).security).toEqual({});
   });

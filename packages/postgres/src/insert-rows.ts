@@ -10,7 +10,8 @@ import { quotedColumn, quotedTable } from './identifiers.js';
 export async function insertRows(client: pg.ClientBase, rows: readonly TableRow[]): Promise<void> {
   const byTable = new Map<string, TableRow[]>();
   for (const row of rows) byTable.set(row.table.name, [...(byTable.get(row.table.name) ?? []), row]);
-  for (const [name, tableRows] of byTable) {
+  for (const [name, all] of byTable) {
+    const tableRows = oncePerKey(all);
     const table = quotedTable(name);
     const columns = [...new Set(tableRows.flatMap((r) => Object.keys(r.row)))].map((c) => quotedColumn(c, name));
     const conflict = tableRows[0]?.table.onConflict;
@@ -39,4 +40,26 @@ export async function insertRows(client: pg.ClientBase, rows: readonly TableRow[
 /** JSON has no bigint: send it as text, which PostgreSQL reads into a bigint or numeric column exactly. */
 function bigintsAsText(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/**
+ * An upsert's rows with one row per conflict key, as the table ends up after them in order: PostgreSQL refuses
+ * an INSERT ... ON CONFLICT DO UPDATE that meets the same key twice. `update`: the last row wins; `nothing`:
+ * the first. A plain INSERT's rows are left as they are.
+ */
+function oncePerKey(rows: readonly TableRow[]): TableRow[] {
+  const conflict = rows[0]?.table.onConflict;
+  if (!conflict) return [...rows];
+  const byKey = new Map<string, TableRow>();
+  for (const row of rows) {
+    const key = JSON.stringify(
+      conflict.columns.map((column) => row.row[column]),
+      bigintsAsText,
+    );
+    if (conflict.action === 'update' || !byKey.has(key)) {
+      byKey.delete(key); // keeps the map in the order of each key's winning row
+      byKey.set(key, row);
+    }
+  }
+  return [...byKey.values()];
 }

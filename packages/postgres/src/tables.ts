@@ -43,7 +43,8 @@ export class PostgresTables {
   ) {}
 
   static async open(url: string, processor: string, topic: string, options: { twoPhase: boolean }) {
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // Each batch holds one connection and its note takes a second one for a moment: room for several at once.
+    const pool = new pg.Pool({ connectionString: url, max: 16 });
     pool.on('error', () => {}); // an idle connection's error (the server restarting) is met again at the next use
     const client = await pool.connect();
     try {
@@ -62,7 +63,8 @@ export class PostgresTables {
    */
   async claim(partitions: readonly number[], decide: Decide): Promise<Map<number, Claim>> {
     for (;;) {
-      for (const pending of await this.pending()) await this.resolve(pending.gid, await decide(pending));
+      // Only batches on these partitions: another instance's, on partitions it still owns, are its own to finish.
+      for (const pending of await this.pending(partitions)) await this.resolve(pending.gid, await decide(pending));
       const client = await this.pool.connect();
       try {
         await client.query('BEGIN');
@@ -75,7 +77,7 @@ export class PostgresTables {
           [this.processor, this.topic, [...partitions]],
         );
         await client.query('COMMIT');
-        await this.forgetStaleNotes();
+        await this.forgetStaleNotes(partitions);
         return new Map(
           rows.map((r) => [r.partition, { partition: r.partition, token: r.token, nextOffset: r.next_offset }]),
         );
@@ -88,12 +90,16 @@ export class PostgresTables {
     }
   }
 
-  /** This processor's prepared transactions for its input topic (a note without one is not pending). */
-  async pending(): Promise<PendingBatch[]> {
+  /**
+   * This processor's prepared transactions for its input topic (a note without one is not pending); with
+   * `partitions`, only those covering one of them.
+   */
+  async pending(partitions?: readonly number[]): Promise<PendingBatch[]> {
     const { rows } = await this.pool.query<{ gid: string; ends: Record<string, string> }>(
       `SELECT n.gid, n.ends FROM exactly_pending n JOIN pg_prepared_xacts x ON x.gid = n.gid
-        WHERE n.processor = $1 AND n.topic = $2 ORDER BY n.noted_at`,
-      [this.processor, this.topic],
+        WHERE n.processor = $1 AND n.topic = $2 AND ($3::text[] IS NULL OR n.ends ?| $3::text[])
+        ORDER BY n.noted_at`,
+      [this.processor, this.topic, partitions === undefined ? null : partitions.map(String)],
     );
     return rows;
   }
@@ -148,14 +154,16 @@ export class PostgresTables {
   }
 
   /**
-   * Notes whose transaction is not prepared: never prepared (the owner died between the note and PREPARE) or
-   * already resolved. Only safe once this owner holds the partitions: no earlier owner can prepare any more.
+   * Notes on `partitions` whose transaction is not prepared: never prepared (the owner died between the note and
+   * PREPARE) or already resolved. Only safe once this owner holds the partitions: an earlier owner's transaction
+   * on them has ended or is prepared (the claim waited for its locks), and no earlier owner can begin another.
+   * Another instance's notes, on partitions it owns, may be about to be prepared: they are left alone.
    */
-  private async forgetStaleNotes(): Promise<void> {
+  private async forgetStaleNotes(partitions: readonly number[]): Promise<void> {
     await this.pool.query(
-      `DELETE FROM exactly_pending n WHERE n.processor = $1 AND n.topic = $2
+      `DELETE FROM exactly_pending n WHERE n.processor = $1 AND n.topic = $2 AND n.ends ?| $3::text[]
          AND NOT EXISTS (SELECT 1 FROM pg_prepared_xacts x WHERE x.gid = n.gid)`,
-      [this.processor, this.topic],
+      [this.processor, this.topic, partitions.map(String)],
     );
   }
 }

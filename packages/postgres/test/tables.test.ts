@@ -147,6 +147,51 @@ describe('the PostgreSQL participant, database side', () => {
     },
   );
 
+  test("a claim leaves alone another live instance's batch on partitions it still owns, prepared or about to be", async () => {
+    const { a, b, close } = await owners();
+    try {
+      const mine = await a.claim([0], never);
+      const batch = await a.begin(mine.values());
+      await batch.write(rowsOf('t-live', 7));
+      const gid = await batch.prepare(new Map([[0, 3n]]));
+      await a.note('exactly:about-to-prepare', new Map([[0, 4n]])); // a note whose PREPARE has not come yet
+      const asked: string[] = [];
+      await b.claim([1], async (pending) => {
+        asked.push(pending.gid);
+        return 'rollback';
+      });
+      expect(asked).toEqual([]);
+      expect((await admin.query('SELECT gid FROM pg_prepared_xacts')).rows).toEqual([{ gid }]);
+      expect((await admin.query('SELECT gid FROM exactly_pending ORDER BY gid')).rows.map((r) => r.gid)).toContain(
+        'exactly:about-to-prepare',
+      );
+      await a.resolve(gid, 'commit'); // its Kafka commit went through: its rows appear
+      expect(await count('t-live')).toBe(2);
+      await admin.query("DELETE FROM exactly_pending WHERE gid = 'exactly:about-to-prepare'");
+    } finally {
+      await close();
+    }
+  });
+
+  test('an upsert batch that meets a key twice keeps the last row, as the TestDriver does', async () => {
+    const { a, close } = await owners(false);
+    try {
+      const held = await a.claim([0], never);
+      const batch = await a.begin(held.values());
+      await batch.write([...rowsOf('t-twice', 1), ...rowsOf('t-twice', 2)]);
+      await batch.commitWithOffsets(new Map([[0, 2n]]));
+      const { rows } = await admin.query(
+        "SELECT account, cents::int AS cents FROM ledger_entries WHERE transfer_id = 't-twice' ORDER BY account",
+      );
+      expect(rows).toEqual([
+        { account: 'a', cents: -2 },
+        { account: 'b', cents: 2 },
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
   test('a prepared batch survives a database crash, and is resolved after it', async () => {
     const local = server.local as LocalPostgres;
     const { a, b, close } = await owners();

@@ -61,6 +61,32 @@ describe("KafkaJS errors, normalised to the engine's kinds", () => {
     expect(classifyKafkaJsError(state).kind).toBe('abortable');
   });
 
+  it('a SASL login the broker refuses is fatal; one cut by a restarting broker is retried', () => {
+    const { KafkaJSSASLAuthenticationError } = require('kafkajs/src/errors') as {
+      KafkaJSSASLAuthenticationError: new (message: string) => Error;
+    };
+    const refused = new KafkaJSSASLAuthenticationError(
+      'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+    );
+    expect(classifyKafkaJsError(refused)).toMatchObject({ kind: 'fatal', code: 'SASL_AUTHENTICATION_FAILED' });
+    for (const cut of ['Connection closed', 'Request SaslAuthenticate(key: 36, version: 1) timed out']) {
+      const error = classifyKafkaJsError(
+        new KafkaJSSASLAuthenticationError(`SASL PLAIN authentication failed: ${cut}`),
+      );
+      expect(error.kind, cut).toBe('retriable');
+    }
+  });
+
+  it('a batch KafkaJS cannot decompress is fatal (every fetch meets it again); an API it lacks is not called that', () => {
+    const { KafkaJSNotImplemented } = require('kafkajs/src/errors') as {
+      KafkaJSNotImplemented: new (message: string) => Error;
+    };
+    const lz4 = new KafkaJSNotImplemented('LZ4 compression not implemented');
+    expect(classifyKafkaJsError(lz4)).toMatchObject({ kind: 'fatal', code: 'UNREADABLE_RECORD_BATCH' });
+    const api = new KafkaJSNotImplemented('Requested version is not supported');
+    expect(classifyKafkaJsError(api).code).not.toBe('UNREADABLE_RECORD_BATCH');
+  });
+
   it('an error it does not know is abortable (abort and redo loses nothing), and keeps its message', () => {
     const error = classifyKafkaJsError(new Error('something new'));
     expect(error.kind).toBe('abortable');

@@ -170,7 +170,6 @@ function tlsOf(get: Getter, dir: string): TlsOptions | true {
   // The client's own certificate (mutual TLS).
   const keystore = get('ssl.keystore.location');
   const keystoreType = (get('ssl.keystore.type') ?? (keystore?.match(/\.(p12|pfx)$/) ? 'PKCS12' : 'JKS')).toUpperCase();
-  const keyPassword = get('ssl.key.password') ?? get('ssl.keystore.password');
   if (keystore) {
     if (keystoreType === 'PKCS12') tls.pfx = read('ssl.keystore.location', keystore);
     else if (keystoreType === 'PEM') {
@@ -185,18 +184,33 @@ function tlsOf(get: Getter, dir: string): TlsOptions | true {
           'and give ssl.keystore.type=PKCS12',
       );
     }
-  } else if (get('ssl.keystore.key')) {
-    tls.key = get('ssl.keystore.key');
+  } else if (get('ssl.keystore.key') || get('ssl.keystore.certificate.chain')) {
+    tls.key = both('ssl.keystore.key', 'ssl.keystore.certificate.chain', get);
     tls.cert = get('ssl.keystore.certificate.chain');
-  } else if (get('ssl.certificate.location')) {
-    tls.cert = read('ssl.certificate.location', get('ssl.certificate.location') ?? '');
-    tls.key = read('ssl.key.location', get('ssl.key.location') ?? '');
+  } else if (get('ssl.certificate.location') || get('ssl.key.location')) {
+    const [cert, key] = [both('ssl.certificate.location', 'ssl.key.location', get), get('ssl.key.location') ?? ''];
+    tls.cert = read('ssl.certificate.location', cert);
+    tls.key = read('ssl.key.location', key);
   }
-  if ((tls.cert === undefined) !== (tls.key === undefined) && tls.pfx === undefined) {
-    throw new ExactlyConfigError('ssl.key.location', 'mutual TLS needs both a certificate and its key');
-  }
-  if (keyPassword !== undefined && (tls.key !== undefined || tls.pfx !== undefined)) tls.passphrase = keyPassword;
-  if (get('ssl.endpoint.identification.algorithm') === '') tls.checkServerName = false;
+  // A PKCS12 bundle opens with its store's password; a PEM key with its own.
+  const passphrase =
+    tls.pfx !== undefined
+      ? (get('ssl.keystore.password') ?? get('ssl.key.password'))
+      : (get('ssl.key.password') ?? get('ssl.keystore.password'));
+  if (passphrase !== undefined && (tls.key !== undefined || tls.pfx !== undefined)) tls.passphrase = passphrase;
+  // Java: an empty value; librdkafka: `none`. The chain is still checked.
+  const identification = get('ssl.endpoint.identification.algorithm')?.toLowerCase();
+  if (identification === '' || identification === 'none') tls.checkServerName = false;
   if (get('enable.ssl.certificate.verification')?.toLowerCase() === 'false') tls.rejectUnauthorized = false;
   return Object.keys(tls).length === 0 ? true : tls;
+}
+
+/** Mutual TLS needs a certificate and its key: `first`'s value, when `second` is given too; else an error naming the missing one. */
+function both(first: string, second: string, get: Getter): string {
+  const a = get(first);
+  const b = get(second);
+  if (!a || !b) {
+    throw new ExactlyConfigError(a ? second : first, `mutual TLS needs both ${first} and ${second}`);
+  }
+  return a;
 }

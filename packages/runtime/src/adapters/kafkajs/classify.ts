@@ -25,14 +25,29 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSGroupCoordinatorNotFound',
 ]);
 
-/** Decoding failures of a fetched batch (our codecs' words, and KafkaJS's decoder running off the end). */
-const UNREADABLE = /could not be decompressed|Attempt to access memory outside buffer bounds/;
+/**
+ * Decoding failures of a fetched batch: our codecs' words, KafkaJS's decoder running off the end, and KafkaJS
+ * without a codec ("LZ4 compression not implemented"; its other NotImplemented errors are not about a batch).
+ */
+const UNREADABLE =
+  /could not be decompressed|Attempt to access memory outside buffer bounds|compression not implemented/;
+
+/**
+ * KafkaJS reports any failure during a SASL login as KafkaJSSASLAuthenticationError, a connection closed or
+ * timed out by a restarting broker included: only the broker refusing the credentials is fatal.
+ */
+const TRANSIENT_SASL =
+  /Connection (closed|error)|timed? ?out|ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|not connected/i;
 
 /** Maps anything a KafkaJS call threw to a ClientError with the engine's kind. */
 export function classifyKafkaJsError(error: unknown): ClientError {
   if (error instanceof ClientError) return error;
   const root = unwrap(error);
   const code = errorName(root);
+  const transientLogin = root.name === 'KafkaJSSASLAuthenticationError' && TRANSIENT_SASL.test(root.message ?? '');
+  if (transientLogin) {
+    return new ClientError('retriable', 'SASL_LOGIN_INTERRUPTED', root.message ?? String(error), { cause: error });
+  }
   const security = securityFailure({
     codes: [root.name, code, (root as { code?: unknown }).code].filter((c): c is string => typeof c === 'string'),
     message: root.message ?? String(error),
@@ -40,7 +55,7 @@ export function classifyKafkaJsError(error: unknown): ClientError {
   });
   if (security) return security;
   // A record batch KafkaJS cannot decode (a codec it lacks, a corrupt batch): every fetch meets it again.
-  if (root.name === 'KafkaJSNotImplemented' || UNREADABLE.test(root.message ?? '')) {
+  if (UNREADABLE.test(root.message ?? '')) {
     return new ClientError('fatal', 'UNREADABLE_RECORD_BATCH', `a record batch cannot be read: ${root.message}`, {
       cause: error,
     });
