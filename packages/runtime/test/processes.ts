@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tieToThisProcess } from '../../testkit/src/kafka/processes.js';
 import type { FanOutTopics } from './fixtures/fan-out.js';
 
 const cli = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
@@ -80,10 +81,9 @@ function spawnProcessor(
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  // A test abandoned by its timeout never stops its processors: they die with the test worker.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
+  // A test abandoned by its timeout never stops its processors: they die with the test worker, however it ends.
+  const untie = child.pid === undefined ? () => {} : tieToThisProcess(child.pid, 'SIGKILL');
+  void exited.then(untie);
   return { child, exited, output: () => output };
 }
 

@@ -78,26 +78,55 @@ export function removeWithThisProcess(dir: string): () => void {
   return onThisProcessEnd(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
 }
 
-/** Runs `end` (synchronous) when this process exits or is ended by a signal; returns what cancels it. */
-function onThisProcessEnd(end: () => void): () => void {
-  const kill = () => {
+/**
+ * What runs when this process ends, in the order registered (a server's kill before its directory's removal).
+ * One listener per event, put *before* any other: a test runner's own handler may call process.exit() inside
+ * 'exit' or a signal handler, which skips every listener after it.
+ */
+const endings = new Set<() => void>();
+
+function runEndings(): void {
+  const now = [...endings];
+  endings.clear();
+  uninstall();
+  for (const end of now) {
     try {
       end();
     } catch {
       // best effort: the process is ending
     }
+  }
+}
+
+function onEndingSignal(signal: NodeJS.Signals): void {
+  runEndings(); // uninstalls this listener too
+  // Nothing else listens: end this process as the signal would have.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+let installed = false;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.prependListener('exit', runEndings);
+  for (const signal of ENDING_SIGNALS) process.prependListener(signal, onEndingSignal);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', runEndings);
+  for (const signal of ENDING_SIGNALS) process.off(signal, onEndingSignal);
+}
+
+/** Runs `end` (synchronous) when this process exits or is ended by a signal; returns what cancels it. */
+function onThisProcessEnd(end: () => void): () => void {
+  endings.add(end);
+  install();
+  return () => {
+    endings.delete(end);
+    // No ending left: the signals act as they would without us.
+    if (endings.size === 0) uninstall();
   };
-  const onSignal = (received: NodeJS.Signals) => {
-    untie();
-    kill();
-    // Nothing else listens: end this process as the signal would have.
-    if (process.listenerCount(received) === 0) process.kill(process.pid, received);
-  };
-  const untie = () => {
-    process.off('exit', kill);
-    for (const ending of ENDING_SIGNALS) process.off(ending, onSignal);
-  };
-  process.once('exit', kill);
-  for (const ending of ENDING_SIGNALS) process.once(ending, onSignal);
-  return untie;
 }
