@@ -31,7 +31,7 @@ export { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, recordBatchBytes, rec
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';
 export type { KafkaSecurity, OAuthBearerSasl, SaslOptions, TlsOptions, UsernamePasswordSasl } from './security.js';
-export { checkSecurity } from './security.js';
+export { checkSecurity, nodeTlsOptions } from './security.js';
 export type { BoundSerde, Serde, SerdeRole, SerdeSetup } from './serde.js';
 export { bindSerde } from './serde.js';
 export type { AvroOptions, AvroSchema } from './serdes/avro.js';

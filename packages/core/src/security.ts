@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { ExactlyConfigError } from './errors.js';
 
 /**
@@ -70,4 +71,17 @@ export function checkSecurity(security: KafkaSecurity): void {
       throw new ExactlyConfigError(`sasl.${field}`, `${String(mechanism)} needs a ${field} (a non-empty string)`);
     }
   }
+}
+
+/** Node's TLS options for `ssl`, which every client takes (KafkaJS's `ssl`, platformatic's `tls`); undefined: TLS off. */
+export function nodeTlsOptions(ssl: KafkaSecurity['ssl']): ConnectionOptions | undefined {
+  if (ssl === undefined || ssl === false) return undefined;
+  if (ssl === true) return {};
+  const { ca, checkServerName, ...rest } = ssl;
+  return {
+    ...rest,
+    ...(ca === undefined ? {} : { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
+    // Java's empty ssl.endpoint.identification.algorithm: the chain is still checked, the name is not.
+    ...(checkServerName === false ? { checkServerIdentity: () => undefined } : {}),
+  };
 }

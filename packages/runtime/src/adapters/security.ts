@@ -1,24 +1,10 @@
-import type { ConnectionOptions } from 'node:tls';
-import type { KafkaSecurity, SaslOptions, TlsOptions } from '@exactly/core';
+import type { KafkaSecurity, SaslOptions } from '@exactly/core';
 
 /** Where an adapter's clients connect, how they name themselves, and how they authenticate. */
 export interface KafkaConnection {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly security?: KafkaSecurity;
-}
-
-/** Node's TLS options for our `ssl`; undefined when TLS is off. */
-export function tlsOptionsOf(ssl: KafkaSecurity['ssl']): ConnectionOptions | undefined {
-  if (ssl === undefined || ssl === false) return undefined;
-  if (ssl === true) return {};
-  const { ca, checkServerName, ...rest } = ssl satisfies TlsOptions;
-  return {
-    ...rest,
-    ...(ca === undefined ? {} : { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
-    // Java's empty ssl.endpoint.identification.algorithm: the chain is still checked, the name is not.
-    ...(checkServerName === false ? { checkServerIdentity: () => undefined } : {}),
-  };
 }
 
 /** The platformatic client's SASL options for ours (its mechanism names are Kafka's, upper case). */

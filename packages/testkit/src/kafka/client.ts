@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { KafkaSecurity } from '@exactly/core';
+import { type KafkaSecurity, nodeTlsOptions } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { Admin, Kafka, SASLOptions } from 'kafkajs';
 
@@ -15,13 +15,12 @@ export const brokersOf = (target: KafkaTarget): string => (typeof target === 'st
 /** A quiet KafkaJS client for test tooling (the runtime has its own adapter). */
 export function testClient(target: KafkaTarget, clientId = 'exactly-testkit'): Kafka {
   const security: KafkaSecurity = typeof target === 'string' ? {} : target;
-  const ssl = security.ssl;
   return new kafkajs.Kafka({
     clientId,
     brokers: brokersOf(target)
       .split(',')
       .map((b) => b.trim()),
-    ssl: typeof ssl === 'object' ? tlsOf(ssl) : ssl,
+    ssl: nodeTlsOptions(security.ssl),
     sasl: security.sasl as SASLOptions | undefined,
     logLevel: logLevel.NOTHING,
     retry: { retries: 10, initialRetryTime: 100 },
@@ -107,14 +106,4 @@ export async function withAdmin<T>(brokers: KafkaTarget, work: (admin: Admin) =>
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** Node's TLS options for ours (`checkServerName: false` keeps the chain check, skips the name check). */
-function tlsOf(ssl: Exclude<KafkaSecurity['ssl'], boolean | undefined>) {
-  const { ca, checkServerName, ...rest } = ssl;
-  return {
-    ...rest,
-    ...(ca === undefined ? {} : { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
-    ...(checkServerName === false ? { checkServerIdentity: () => undefined } : {}),
-  };
 }

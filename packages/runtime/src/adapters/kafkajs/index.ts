@@ -1,8 +1,9 @@
+import { nodeTlsOptions } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { LogEntry, SASLOptions } from 'kafkajs';
 import { BACKOFF } from '../../backoff.js';
 import type { AdapterLog, ClientAdapter } from '../../port/client.js';
-import { type KafkaConnection, tlsOptionsOf } from '../security.js';
+import type { KafkaConnection } from '../security.js';
 import { kafkaJsAdmin } from './admin.js';
 import { kafkaJsConsumer } from './consumer.js';
 import { reweigh } from './logs.js';
@@ -25,7 +26,7 @@ export function kafkaJsAdapter(options: KafkaJsAdapterOptions): ClientAdapter {
       clientId: options.clientId,
       brokers: [...options.brokers],
       // KafkaJS's own shapes: `ssl` is Node's TLS options, `sasl` has the same mechanisms and fields as ours.
-      ssl: tlsOptionsOf(options.security?.ssl),
+      ssl: nodeTlsOptions(options.security?.ssl),
       sasl: options.security?.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => {

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
+import { nodeTlsOptions } from '@exactly/core';
 import { compatibilityPartitioner, type MessageToProduce, type RetryDelayGetter } from '@platformatic/kafka';
 import { backoffMs } from '../../backoff.js';
 import type { AdapterLog } from '../../port/client.js';
-import { type KafkaConnection, platformaticSasl, tlsOptionsOf } from '../security.js';
+import { type KafkaConnection, platformaticSasl } from '../security.js';
 
 /** Where the adapter's clients connect, how they name themselves, and where the adapter logs its retries. */
 export interface PlatformaticConnection extends KafkaConnection {
@@ -52,7 +53,7 @@ export function partitionOf(message: MessageToProduce, key: Buffer | undefined):
 
 /** TLS (with SNI: the broker's host, as KafkaJS sends) and SASL, in the client's option names. */
 function security(connection: PlatformaticConnection) {
-  const tls = tlsOptionsOf(connection.security?.ssl);
+  const tls = nodeTlsOptions(connection.security?.ssl);
   const sasl = connection.security?.sasl;
   return {
     // SNI carries the broker's host name (cloud services route on it); an IP address is not sent (RFC 6066).
