@@ -63,10 +63,11 @@ async function setUp(name: string, drop: (acl: { resource: string }) => boolean 
 }
 
 describe.each(CLIENTS)('over SASL_SSL with ACLs (%s)', (client) => {
-  test('with the ACLs docs/operations.md lists, every record is processed exactly once', async () => {
-    const topics = await setUp(`secured-${client}`);
-    await generateRecords({ brokers: secure.admin, topic: topics.input, count: 500 });
-    const app = await run(fanOut(topics), { ...secure.app, ...quiet, client, provenance: true });
+  /** `count` records through a processor connected as `connection`, checked by the admin's verifier. */
+  async function exactlyOnceAs(name: string, connection: typeof secure.app, count: number): Promise<void> {
+    const topics = await setUp(`${name}-${client}`);
+    await generateRecords({ brokers: secure.admin, topic: topics.input, count });
+    const app = await run(fanOut(topics), { ...connection, ...quiet, client, provenance: true });
     try {
       await waitForGroupCaughtUp(secure.admin, topics.id, topics.input);
     } finally {
@@ -78,25 +79,15 @@ describe.each(CLIENTS)('over SASL_SSL with ACLs (%s)', (client) => {
       outputs: [topics.left, topics.right],
     });
     expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
-    expect(verdict.inputs).toBe(500);
+    expect(verdict.inputs).toBe(count);
+  }
+
+  test('with the ACLs docs/operations.md lists, every record is processed exactly once', async () => {
+    await exactlyOnceAs('secured', secure.app, 500);
   });
 
   test("with mutual TLS (a client certificate, no SASL), it runs as the certificate's CN", async () => {
-    const topics = await setUp(`mtls-${client}`);
-    await generateRecords({ brokers: secure.admin, topic: topics.input, count: 100 });
-    const app = await run(fanOut(topics), { ...secure.appByCertificate, ...quiet, client, provenance: true });
-    try {
-      await waitForGroupCaughtUp(secure.admin, topics.id, topics.input);
-    } finally {
-      await app.stop();
-    }
-    const verdict = await verifyExactlyOnce({
-      ...secure.admin,
-      input: topics.input,
-      outputs: [topics.left, topics.right],
-    });
-    expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
-    expect(verdict.inputs).toBe(100);
+    await exactlyOnceAs('mtls', secure.appByCertificate, 100);
   });
 
   test("with an OAUTHBEARER token provider in code, it runs as the token's subject", async () => {

@@ -9,7 +9,11 @@ import { quotedColumn, quotedTable } from './identifiers.js';
  */
 export async function insertRows(client: pg.ClientBase, rows: readonly TableRow[]): Promise<void> {
   const byTable = new Map<string, TableRow[]>();
-  for (const row of rows) byTable.set(row.table.name, [...(byTable.get(row.table.name) ?? []), row]);
+  for (const row of rows) {
+    const same = byTable.get(row.table.name);
+    if (same) same.push(row);
+    else byTable.set(row.table.name, [row]);
+  }
   for (const [name, all] of byTable) {
     const tableRows = oncePerKey(all);
     const table = quotedTable(name);

@@ -168,48 +168,35 @@ async function makeCertificates(dir: string, password: string): Promise<void> {
     '-subj',
     '/CN=Exactly local CA',
   ]);
-  await openssl(['req', ...ec, '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost']);
-  await writeFile(
-    join(dir, 'broker.ext'),
+  /** `<name>.key` and `<name>.pem`: a key and a certificate for `subject`, signed by the CA, with `extensions`. */
+  const signed = async (name: string, subject: string, extensions: string) => {
+    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
+    await writeFile(join(dir, `${name}.ext`), extensions);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '825',
+      '-extfile',
+      `${name}.ext`,
+    ]);
+  };
+  await signed(
+    'broker',
+    '/CN=localhost',
     'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
   );
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    'broker.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'broker.pem',
-    '-days',
-    '825',
-    '-extfile',
-    'broker.ext',
-  ]);
   // The application user's client certificate, for the mutual-TLS listener.
-  await openssl(['req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${APP_USER}`]);
-  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.pem',
-    '-days',
-    '825',
-    '-extfile',
-    'client.ext',
-  ]);
+  await signed('client', `/CN=${APP_USER}`, 'extendedKeyUsage=clientAuth\n');
   await openssl([
     'pkcs12',
     '-export',
