@@ -75,12 +75,23 @@ describe.each(CLIENTS)('the %s adapter reads committed offsets with require_stab
       }, 'the offsets to be stable');
       return offsets?.get(0);
     };
+    // EndTxn answers before the coordinator has written the previous transaction's markers; until it has, the
+    // next AddOffsetsToTxn is refused as CONCURRENT_TRANSACTIONS (retriable), so it is sent again.
     const pendingCommitOf = async (offset: string) => {
       const transaction = await other.transaction();
-      await transaction.sendOffsets({
-        consumerGroupId: group,
-        topics: [{ topic, partitions: [{ partition: 0, offset }] }],
-      });
+      await waitUntil(
+        () =>
+          transaction
+            .sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition: 0, offset }] }] })
+            .then(
+              () => true,
+              (e: unknown) => {
+                if ((e as { type?: string }).type === 'CONCURRENT_TRANSACTIONS') return false;
+                throw e;
+              },
+            ),
+        'the coordinator to end the previous transaction',
+      );
       return transaction;
     };
     const refusal = () =>
