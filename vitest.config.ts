@@ -38,6 +38,7 @@ export default defineConfig({
       '@exactly/read-committed': source('read-committed'),
       '@exactly/runtime': source('runtime'),
       '@exactly/testkit': source('testkit'),
+      '@exactly/postgres/runtime': fileURLToPath(new URL('./packages/postgres/src/runtime.ts', import.meta.url)),
       '@exactly/postgres': source('postgres'),
     },
   },

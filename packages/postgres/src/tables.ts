@@ -198,6 +198,7 @@ export class TableBatch {
   async prepare(ends: ReadonlyMap<number, bigint>): Promise<string> {
     const gid = this.tables.newGid();
     await this.end(async () => {
+      await fence(this.client, this.tables, this.claims, ends); // the next offsets, committed with the rows
       await this.tables.note(gid, ends);
       await this.client.query(`PREPARE TRANSACTION '${gid}'`);
     });

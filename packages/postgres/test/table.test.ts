@@ -112,9 +112,20 @@ describe('table outputs', () => {
     expect(table('ledger.entries').name).toBe('ledger.entries');
   });
 
-  test('run() refuses a table output at start, saying so, rather than dropping its rows', async () => {
-    await expect(run(ledger(), { brokers: '127.0.0.1:1', logLevel: 'silent' })).rejects.toThrow(
-      /outputs.entries: table 'ledger_entries': this version of @exactly\/runtime cannot write table outputs yet/,
-    );
+  test('run() of a processor with tables and no database stops at once, before reaching Kafka, saying how to give one', async () => {
+    const saved = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      const started = Date.now();
+      await expect(run(ledger(), { brokers: '127.0.0.1:1', logLevel: 'silent' })).rejects.toThrow(
+        /postgres: processor 'ledger-writer' writes to table\(s\) ledger_entries: give its PostgreSQL database as .*--postgres URL, or DATABASE_URL/,
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+      await expect(run(ledger(), { brokers: '127.0.0.1:1', postgres: 'mysql://x' })).rejects.toThrow(
+        /postgres: must be a PostgreSQL connection URL/,
+      );
+    } finally {
+      if (saved !== undefined) process.env.DATABASE_URL = saved;
+    }
   });
 });

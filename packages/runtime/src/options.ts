@@ -67,6 +67,12 @@ export interface RunOptions {
    * way. Default 'snappy', chosen in `pnpm bench --compression` (docs/benchmarks.md, "Output compression").
    */
   readonly compression?: Compression;
+  /**
+   * The PostgreSQL database that table outputs (`table()` of `@exactly/postgres`) write to, as a connection URL
+   * (`postgres://user:password@host:5432/db`). Default: the DATABASE_URL environment variable. Only a processor
+   * with tables uses it. See docs/postgres.md.
+   */
+  readonly postgres?: string;
 }
 
 export interface ResolvedOptions {
@@ -88,4 +94,6 @@ export interface ResolvedOptions {
   readonly startupTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly compression: Compression;
+  /** The database URL for table outputs (the option, else DATABASE_URL), if any. */
+  readonly postgres: string | undefined;
 }

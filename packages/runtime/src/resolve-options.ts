@@ -52,7 +52,20 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, 60_000),
     signal: options.signal,
     compression: compressionOf(options.compression, client),
+    postgres: postgresOf(options.postgres),
   };
+}
+
+/** The option, else DATABASE_URL; only its form is checked here (the database is reached at start). */
+function postgresOf(url: string | undefined): string | undefined {
+  const chosen = url ?? (process.env.DATABASE_URL?.trim() || undefined);
+  if (chosen === undefined) return undefined;
+  if (typeof chosen !== 'string' || !/^postgres(ql)?:\/\//.test(chosen))
+    throw new ExactlyConfigError(
+      url === undefined ? 'DATABASE_URL' : 'postgres',
+      'must be a PostgreSQL connection URL, postgres://user:password@host:5432/database',
+    );
+  return chosen;
 }
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];

@@ -2,8 +2,6 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AnyTopic,
-  ExactlyConfigError,
-  isTable,
   type NoStores,
   type Processor,
   RecordPipeline,
@@ -14,6 +12,7 @@ import { createAdapter } from './adapters/create-adapter.js';
 import { describeSecurity } from './adapters/security.js';
 import { MAX_MESSAGE_BYTES } from './adapters/topic-settings.js';
 import { backoffMs } from './backoff.js';
+import { checkDatabaseOption, describeDatabase, openDatabase } from './database.js';
 import { Engine } from './engine/engine.js';
 import { LocalStateDir } from './engine/local-state.js';
 import { KafkaUnreachableError } from './errors.js';
@@ -23,6 +22,7 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import type { ResolvedOptions, RunOptions } from './options.js';
 import type { ClientAdapter } from './port/client.js';
 import { ClientError } from './port/errors.js';
+import type { TablesPort } from './port/tables.js';
 import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
 
@@ -88,8 +88,8 @@ export async function run<I extends AnyTopic, O extends TopicMap, S extends Stor
   processor: Processor<I, O, S>,
   options: RunOptions,
 ): Promise<RunningProcessor> {
-  refuseTables(processor as unknown as Processor);
   const resolved = resolveOptions(options);
+  checkDatabaseOption(processor as unknown as Processor, resolved.postgres);
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
   const adapter = await createAdapter(
     resolved.client,
@@ -106,7 +106,6 @@ export async function runOnAdapter(
   adapter: ClientAdapter,
   log: Logger,
 ): Promise<RunningProcessor> {
-  refuseTables(generic);
   const processor = generic;
   const started = Date.now();
   const bound = await RecordPipeline.create(generic, {
@@ -131,6 +130,13 @@ export async function runOnAdapter(
   // An output over its topic's limit becomes a dead letter before it is sent, instead of a refused transaction.
   const pipeline = bound.withMaxRecordBytes(Object.fromEntries(limits));
   let localState: LocalStateDir | undefined;
+  let tables: TablesPort | undefined;
+  try {
+    tables = await openDatabase(generic, resolved.postgres, bound.changelogTopics.length > 0);
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
   if (resolved.stateDir !== undefined && bound.changelogTopics.length > 0) {
     try {
       // A database per store and input partition, with room for the input to grow.
@@ -138,6 +144,7 @@ export async function runOnAdapter(
       localState = await LocalStateDir.open(resolved.stateDir, processor.id, databases);
     } catch (error) {
       await admin.close();
+      await tables?.close();
       throw error;
     }
   }
@@ -158,6 +165,7 @@ export async function runOnAdapter(
       maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
       compression: resolved.compression,
       localState,
+      tables,
     },
     {
       groupId: processor.id,
@@ -181,6 +189,7 @@ export async function runOnAdapter(
     server?.close();
     await engine.stop();
     await localState?.close();
+    await tables?.close();
     throw error;
   }
   log.info(
@@ -192,12 +201,17 @@ export async function runOnAdapter(
       commitIntervalMs: resolved.commitIntervalMs,
       client: adapter.name,
       compression: resolved.compression,
+      ...(tables && resolved.postgres ? { postgres: describeDatabase(resolved.postgres) } : {}),
     },
     'processor started',
   );
   const closeServer = () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   // The local copies close once the engine is done (stopped, or stopped by an error): no task writes after.
-  const closeAll = () => closeServer().then(() => localState?.close());
+  let closing: Promise<void> | undefined;
+  const closeAll = () =>
+    (closing ??= closeServer()
+      .then(() => localState?.close())
+      .then(() => tables?.close()));
   engine.done.then(closeAll, closeAll);
   return {
     stop: async () => {
@@ -209,20 +223,4 @@ export async function runOnAdapter(
     metrics: () => metrics.snapshot(),
     registry: metrics.registry,
   };
-}
-
-/**
- * Table outputs are written by a database participant in the same transaction; the runtime has none yet, so a
- * processor with one is refused at start rather than having its rows dropped. TestDriver runs them.
- */
-function refuseTables(processor: Processor): void {
-  for (const [name, output] of Object.entries(processor.outputs)) {
-    if (isTable(output)) {
-      throw new ExactlyConfigError(
-        `outputs.${name}`,
-        `table '${output.name}': this version of @exactly/runtime cannot write table outputs yet (the PostgreSQL ` +
-          `participant is not released); TestDriver runs them (driver.rows('${name}'))`,
-      );
-    }
-  }
 }

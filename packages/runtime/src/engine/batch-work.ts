@@ -1,4 +1,4 @@
-import type { EncodedRecord, PartitionStores, RawRecord, RecordError } from '@exactly/core';
+import type { EncodedRecord, PartitionStores, RawRecord, RecordError, TableRow } from '@exactly/core';
 import type { EngineContext } from './context.js';
 import type { RefusedInputs } from './refused-inputs.js';
 
@@ -7,6 +7,8 @@ export interface HandledRecord {
   readonly input: RawRecord;
   /** The encoded outputs; for a dead-lettered record, just its dead letter. */
   readonly outputs: readonly EncodedRecord[];
+  /** The rows for table outputs (none for a dead letter). */
+  readonly rows: readonly TableRow[];
   /** Set when the record became a dead letter. */
   readonly error?: RecordError;
 }
@@ -35,7 +37,7 @@ export async function runPipeline(
     const outcome =
       reason === undefined ? await ctx.pipeline.process(input, stores) : ctx.pipeline.refused(input, reason);
     if (outcome.ok) {
-      handled.push({ input, outputs: outcome.records });
+      handled.push({ input, outputs: outcome.records, rows: outcome.rows });
       continue;
     }
     if (ctx.pipeline.processor.onError === 'stop') return { handled, stoppedOn: outcome.error };
@@ -43,10 +45,12 @@ export async function runPipeline(
       { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
       'record sent to the dead-letter topic',
     );
-    handled.push({ input, outputs: [outcome.deadLetter], error: outcome.error });
+    handled.push({ input, outputs: [outcome.deadLetter], rows: NO_ROWS, error: outcome.error });
   }
   return { handled, stoppedOn: undefined };
 }
+
+const NO_ROWS: readonly TableRow[] = Object.freeze([]);
 
 /** Every output of a batch, in order. */
 export function outputsOf(handled: readonly HandledRecord[]): EncodedRecord[] {

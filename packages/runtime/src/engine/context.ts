@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Compression } from '../options.js';
 import type { AdminPort, ClientAdapter } from '../port/client.js';
+import type { TablesPort } from '../port/tables.js';
 import type { LocalStateDir } from './local-state.js';
 
 /** What every partition task shares: settings, clients, and the engine's way to stop on a fatal error. */
@@ -23,6 +24,8 @@ export interface EngineContext {
   readonly compression: Compression;
   /** Where stores keep a local copy that outlives the process (RunOptions.stateDir); in memory without it. */
   readonly localState?: LocalStateDir;
+  /** The database the processor's table outputs write to (a processor with tables has it). */
+  readonly tables?: TablesPort;
   /** Stops the processor; `done` rejects with this error. */
   fail(error: Error): void;
 }

@@ -3,7 +3,8 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { ConsumedBatch, PartitionOffset, PollControl } from '../port/client.js';
 import { type HandledRecord, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
-import { PartitionState } from './state.js';
+import { PartitionState, type TransactionParticipant } from './state.js';
+import { TableSide } from './table-side.js';
 import { TransactionOwner } from './transaction-owner.js';
 
 /**
@@ -18,10 +19,13 @@ export class InstanceTask {
   private readonly owner: TransactionOwner;
   /** The owned partitions' stores, each rebuilt from its changelogs before its first record after a rebalance. */
   private readonly state: PartitionState;
+  /** The claims in the database that table outputs write to, when the processor has tables. */
+  private readonly tables: TableSide | undefined;
 
   constructor(private readonly ctx: EngineContext) {
     this.owner = new TransactionOwner(ctx, `${ctx.processorId}.${ctx.instanceId}`, 'instance');
     this.state = new PartitionState(ctx);
+    this.tables = ctx.tables ? new TableSide(ctx, ctx.tables) : undefined;
   }
 
   /**
@@ -30,6 +34,7 @@ export class InstanceTask {
    */
   assigned(): void {
     this.state.keepOnly(new Set());
+    this.tables?.forget();
   }
 
   get transactionalId(): string {
@@ -64,7 +69,8 @@ export class InstanceTask {
     const touched = new Set<PartitionStores>();
     /** Commits what is in hand; false when the poll became obsolete (the commit would be refused). */
     const flush = async (): Promise<boolean> => {
-      const participants = [...touched].map((stores) => this.state.participant(stores));
+      const participants: TransactionParticipant[] = [...touched].map((stores) => this.state.participant(stores));
+      if (this.tables) participants.push(this.tables.participant(handled, [...offsets.values()]));
       touched.clear();
       if (!control.isCurrent()) {
         for (const participant of participants) participant.aborted();
@@ -76,19 +82,21 @@ export class InstanceTask {
       offsets.clear();
       return true;
     };
+    await this.claimTables(batches);
     for (const batch of batches) {
       const stores = await this.state.ready(batch.partition);
       if (stores) touched.add(stores);
-      for (let start = 0; start < batch.records.length; ) {
+      const records = this.notCommitted(batch);
+      for (let start = 0; start < records.length; ) {
         const room = Math.max(1, this.owner.recordLimit - handled.length);
-        const slice = batch.records.slice(start, start + room);
+        const slice = records.slice(start, start + room);
         start += slice.length;
         if (stores) touched.add(stores);
         const done = await runPipeline(this.ctx, slice, this.owner.refused, stores);
         for (const one of done.handled) handled.push(one);
         const last = done.handled[done.handled.length - 1];
         // Past the batch's last record there may be control records: commit beyond them when it all went through.
-        const whole = start >= batch.records.length && !done.stoppedOn;
+        const whole = start >= records.length && !done.stoppedOn;
         const next = whole ? batch.nextOffset : last ? (BigInt(last.input.offset) + 1n).toString() : undefined;
         if (next !== undefined) {
           offsets.set(batch.partition, {
@@ -112,6 +120,23 @@ export class InstanceTask {
         Number(BigInt(batch.highWatermark) - BigInt(batch.nextOffset)),
       );
     }
+  }
+
+  /**
+   * With tables, partitions new to this instance are claimed in the database first (resolving what their earlier
+   * owners prepared); the consumer starts from Kafka's offsets, behind the database's where batches committed there.
+   */
+  private async claimTables(batches: readonly ConsumedBatch[]): Promise<void> {
+    const tables = this.tables;
+    if (!tables) return;
+    const unclaimed = batches.map((b) => b.partition).filter((p) => !tables.isClaimed(p));
+    if (unclaimed.length > 0) await tables.claim(unclaimed);
+  }
+
+  /** The batch's records past what the database has committed already. */
+  private notCommitted(batch: ConsumedBatch): ConsumedBatch['records'] {
+    const from = this.tables?.position(batch.partition) ?? null;
+    return from === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { BatchControl, ConsumedBatch, TopicPartition } from '../port/client.js';
 import { runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
-import { PartitionState } from './state.js';
+import { PartitionState, type TransactionParticipant } from './state.js';
+import { TableSide } from './table-side.js';
 import { TransactionOwner } from './transaction-owner.js';
 
 /** The outcome of handling one batch, for the engine. */
@@ -21,6 +22,8 @@ export class PartitionTask {
   private readonly partition: TopicPartition;
   /** The partition's stores: rebuilt from their changelogs whenever the position is read again. */
   private readonly state: PartitionState;
+  /** The partition's claim in the database that table outputs write to, when the processor has tables. */
+  private readonly tables: TableSide | undefined;
   /** The producer is open and `committed` was read after it fenced its predecessors. */
   private opened = false;
   private committed: bigint | null = null;
@@ -35,6 +38,7 @@ export class PartitionTask {
     this.partition = { topic: partition.topic, partition: partition.partition };
     this.owner = new TransactionOwner(ctx, `${ctx.processorId}.${partition.topic}.${partition.partition}`, 'partition');
     this.state = new PartitionState(ctx);
+    this.tables = ctx.tables ? new TableSide(ctx, ctx.tables) : undefined;
   }
 
   get transactionalId(): string {
@@ -77,10 +81,14 @@ export class PartitionTask {
   /**
    * Fences every earlier owner of this partition, then learns where they left off: the committed offset, and the
    * stores as the changelogs have them (their changes commit with the offsets, so the two agree). Order matters.
+   * With tables, the database claim comes between: it resolves what earlier owners prepared (by Kafka's
+   * committed offsets, settled by the fencing), and its offset is ahead where batches committed there alone.
    */
   private async open(): Promise<void> {
     await this.owner.open();
-    this.committed = await this.readCommitted();
+    const { partition } = this.partition;
+    const inDatabase = (await this.tables?.claim([partition]))?.get(partition) ?? null;
+    this.committed = later(await this.readCommitted(), inDatabase);
     this.state.forget(this.partition.partition);
     await this.state.ready(this.partition.partition);
     this.position = this.committed;
@@ -94,6 +102,8 @@ export class PartitionTask {
 
   /** After a rebalance that kept this partition: if someone else committed meanwhile, start over. */
   private async revalidate(): Promise<void> {
+    // Another owner in between may have committed in the database alone, which Kafka's offsets do not show.
+    if (this.tables) return this.open();
     const committed = await this.readCommitted();
     this.stale = false;
     if (committed !== this.committed) {
@@ -136,11 +146,11 @@ export class PartitionTask {
         // Past the batch's last record there may be control records: commit beyond them on the final chunk.
         const next =
           start >= records.length && !work.stoppedOn ? BigInt(batch.nextOffset) : BigInt(last.input.offset) + 1n;
-        await this.owner.commit(
-          work,
-          [{ ...this.partition, offset: next.toString() }],
-          stores ? [this.state.participant(stores)] : [],
-        );
+        const offsets = [{ ...this.partition, offset: next.toString() }];
+        const participants: TransactionParticipant[] = [];
+        if (stores) participants.push(this.state.participant(stores));
+        if (this.tables) participants.push(this.tables.participant(work.handled, offsets));
+        await this.owner.commit(work, offsets, participants);
         this.committed = next;
         this.position = next;
         control.advance(next.toString());
@@ -161,4 +171,11 @@ export class PartitionTask {
     this.opened = false;
     await this.owner.close();
   }
+}
+
+/** The later of two next offsets (null: none). */
+function later(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
 }

@@ -6,15 +6,33 @@ import { type OffsetRange, type SentEnds, sentKey } from '../port/client.js';
 import type { EngineContext } from './context.js';
 import type { LmdbState } from './local-state.js';
 
-/** What joins a transaction besides the outputs and offsets: the owner calls it at its phases. */
+/**
+ * What joins a transaction besides the outputs and offsets: the owner calls it at its phases (see
+ * TransactionOwner). The stores add changelog records to Kafka's transaction; a database has a transaction of its
+ * own, prepared before Kafka's commit and committed after it (two-phase commit, Kafka's commit the decision).
+ */
 export interface TransactionParticipant {
-  /** Phase 1: the records it adds to the transaction. */
-  prepare(): readonly EncodedRecord[];
-  /** Phase 3: the commit is confirmed; `landed` says where the records it prepared were written. */
-  committed(landed: SentEnds): void;
+  /**
+   * Phase 1, before anything is sent: settles what earlier transactions left (a database's prepared transactions
+   * whose outcome is not applied yet), so that no Kafka commit passes one.
+   */
+  settle?(): Promise<void>;
+  /** Phase 1: the records it adds to Kafka's transaction. */
+  records(): readonly EncodedRecord[];
+  /** Whether it has its own transaction to commit with this one (a database's rows). */
+  hasOwnWork?(): boolean;
+  /** Phase 1, last: its own transaction made durable and ready to commit (PREPARE TRANSACTION). */
+  prepare?(): Promise<void>;
+  /**
+   * A transaction with nothing for Kafka commits here alone, with the offsets (a database that keeps them):
+   * the fast path. Only one participant may offer it.
+   */
+  commitAlone?(): Promise<void>;
+  /** Phase 3: the commit is confirmed; `landed` says where the records it added were written. */
+  committed(landed: SentEnds): void | Promise<void>;
   /** The transaction was aborted: what it prepared vanishes. */
-  aborted(): void;
-  /** The commit's outcome is unknown: what it holds may be stale; it is read back from Kafka before next use. */
+  aborted(): void | Promise<void>;
+  /** The commit's outcome is unknown: what it holds may be stale; it is read back before next use. */
   inDoubt(): void;
 }
 
@@ -85,7 +103,7 @@ export class PartitionState {
   /** The transaction participant of `stores`, for the owner's phases. */
   participant(stores: PartitionStores): TransactionParticipant {
     return {
-      prepare: () => stores.changelogRecords(),
+      records: () => stores.changelogRecords(),
       committed: (landed) => {
         const apply = () => {
           stores.applyTransaction();

@@ -45,14 +45,20 @@ const FENCING_WINDOW_MS = 60_000;
  * the transaction that one left open, so it comes before anyone reads the committed offsets.
  *
  * commit(work, offsets, participants), in three phases:
- *   1. prepare:     begin; send the outputs (dead letters included) and what the participants add (the stores'
- *                   changelog records); add the consumed offsets.
+ *   1. prepare:     a. the participants settle what earlier transactions left (a database's prepared
+ *                   transactions); b. begin; send the outputs (dead letters included) and what the participants
+ *                   add (the stores' changelog records); add the consumed offsets; c. the participants prepare
+ *                   their own transactions (a database's PREPARE TRANSACTION).
  *   2. commit:      EndTxn(commit), which is the decision. Until it is confirmed nothing counts as committed.
- *   3. post-commit: the participants apply their changes (the stores' state; one that cannot is treated as in
- *                   doubt, below), forget refused inputs, size the next transactions, count the metrics.
+ *   3. post-commit: the participants apply their changes (the stores' state, a database's COMMIT PREPARED; one
+ *                   that cannot is treated as in doubt, below), forget refused inputs, size the next
+ *                   transactions, count the metrics.
  * A failure in 1 aborts (an abort that fails too discards the producer); participants drop their changes. A
  * failure in 2 leaves the outcome unknown: the producer is discarded, and the next open() settles what it left
- * before offsets are re-read; participants forget what may be stale and read it back from Kafka.
+ * before offsets are re-read; participants forget what may be stale and read it back (a database's prepared
+ * transaction is decided later from Kafka's committed offsets).
+ * The fast path: a transaction with nothing for Kafka (no outputs, no records from participants) is committed by
+ * the one participant that can commit it alone with the offsets (a database, for a processor with tables only).
  *
  * recover(error) decides what follows a failure, by the error's kind:
  *   a. fatal:      stop the processor with the error.
@@ -139,13 +145,24 @@ export class TransactionOwner {
     let changesLanded: SentEnds = new Map();
     // 1. prepare
     try {
+      // 1a. what earlier transactions left in the participants is settled before anything else commits
+      for (const participant of participants) await participant.settle?.();
+      const changes = participants.flatMap((p) => p.records());
+      const alone = participants.find((p) => p.commitAlone !== undefined);
+      if (alone && changes.length === 0 && !work.handled.some((h) => h.outputs.length > 0)) {
+        await this.commitAlone(work, alone, participants, began);
+        return;
+      }
+      // 1b. Kafka's part: outputs (dead letters included), the participants' records, the offsets
       transaction = await producer.begin();
       await this.send(transaction, work.handled);
-      const changes = participants.flatMap((p) => p.prepare());
       if (changes.length > 0) changesLanded = await transaction.send(changes);
       await transaction.sendOffsets(this.ctx.groupId, offsets);
+      // 1c. the participants' own transactions, prepared: durable, and only waiting for the decision
+      for (const participant of participants) await participant.prepare?.();
     } catch (error) {
-      for (const participant of participants) participant.aborted();
+      if (error instanceof TransactionFailure) throw error; // from the fast path, settled there
+      await abortAll(participants);
       const aborted =
         transaction === undefined ||
         (await transaction.abort().then(
@@ -164,23 +181,50 @@ export class TransactionOwner {
       throw new TransactionFailure('commit', toClientError(error), performance.now() - began);
     }
     // 3. post-commit
+    await this.applyCommitted(participants, changesLanded);
+    this.countCommitted(work, performance.now() - began);
+  }
+
+  /**
+   * The fast path, for a transaction with nothing for Kafka: `alone` (a database keeping the offsets) commits
+   * the batch by itself; Kafka's transaction is not used. 2 is its COMMIT; 3 as usual.
+   */
+  private async commitAlone(
+    work: BatchWork,
+    alone: TransactionParticipant,
+    participants: readonly TransactionParticipant[],
+    began: number,
+  ): Promise<void> {
+    try {
+      await alone.commitAlone?.();
+    } catch (error) {
+      const cause = toClientError(error);
+      // Refused by its fencing check: nothing committed. Anything else may have come after COMMIT was sent.
+      const refused = cause.kind === 'fenced' || cause.kind === 'membership';
+      if (refused) await abortAll(participants);
+      else for (const participant of participants) participant.inDoubt();
+      throw new TransactionFailure(refused ? 'prepare' : 'commit', cause, performance.now() - began);
+    }
+    await this.applyCommitted(participants, new Map());
+    this.countCommitted(work, performance.now() - began);
+  }
+
+  /** 3. post-commit: the participants apply what committed; the owner forgets refusals and sizes what comes. */
+  private async applyCommitted(participants: readonly TransactionParticipant[], landed: SentEnds): Promise<void> {
     for (const participant of participants) {
       try {
-        participant.committed(changesLanded);
+        await participant.committed(landed);
       } catch (error) {
-        // The commit stands; what this participant holds does not have it: read it back from Kafka before use.
+        // The commit stands; what this participant holds does not have it: read it back before use.
         participant.inDoubt();
         this.ctx.log.error(
           { error: String(error) },
-          'a committed transaction could not be applied to local state; it is rebuilt from the changelog',
+          'a committed transaction could not be applied to local state; it is read back before next use',
         );
       }
     }
-    const tookMs = performance.now() - began;
     this.failures = 0;
     this.refused.clear();
-    this.resize(tookMs);
-    this.countCommitted(work, tookMs);
   }
 
   /** Outputs in one go; while isolating a refusal, each input's outputs on their own, so a refusal names it. */
@@ -325,6 +369,7 @@ export class TransactionOwner {
   }
 
   private countCommitted(work: BatchWork, tookMs: number): void {
+    this.resize(tookMs);
     const now = Date.now();
     const m = this.ctx.metrics;
     m.transactionsCommitted.inc();
@@ -348,6 +393,11 @@ export class TransactionOwner {
   close(): Promise<void> {
     return this.discard();
   }
+}
+
+/** Tells every participant its transaction was aborted; one that cannot clean up says so in its own way. */
+async function abortAll(participants: readonly TransactionParticipant[]): Promise<void> {
+  for (const participant of participants) await Promise.resolve(participant.aborted()).catch(() => {});
 }
 
 /** Anything thrown on the way, as the engine's error kinds: what no adapter classified is abortable. */

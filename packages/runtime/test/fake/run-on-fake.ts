@@ -19,6 +19,7 @@ export function runOnFake(
     brokers: ['fake:9092'],
     security: {},
     compression: 'lz4',
+    postgres: undefined,
     commitIntervalMs: 10,
     maxBatchRecords: 100,
     createTopics: false,

@@ -1,0 +1,198 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { TableRow } from '@exactly/core';
+import { backoffMs } from '../backoff.js';
+import type { PartitionOffset } from '../port/client.js';
+import { ClientError } from '../port/errors.js';
+import type { PendingOutcome, PendingTableBatch, TableBatchPort, TableClaim, TablesPort } from '../port/tables.js';
+import type { HandledRecord } from './batch-work.js';
+import type { EngineContext } from './context.js';
+import type { TransactionParticipant } from './state.js';
+
+/** A prepared transaction of this owner whose outcome is not applied yet; `outcome` once it is known. */
+interface Unresolved extends PendingTableBatch {
+  outcome?: PendingOutcome;
+}
+
+/**
+ * A task's side of the database its table outputs write to (docs/postgres.md; the numbers are its steps):
+ * the partitions it has claimed (their fencing tokens, and where the database says consuming goes on), and a
+ * transaction participant per batch, which writes the batch's rows and either commits them with the offsets
+ * alone (nothing for Kafka in the batch: the fast path) or prepares them for Kafka's commit to decide.
+ */
+export class TableSide {
+  private readonly claims = new Map<number, TableClaim>();
+  /** Where each claimed partition's next batch starts, as far as the database knows. */
+  private readonly positions = new Map<number, bigint | null>();
+  private readonly unresolved = new Map<string, Unresolved>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly tables: TablesPort,
+  ) {}
+
+  /**
+   * 0. Takes `partitions` over (after Kafka's fencing, before reading where to start): resolves what earlier
+   * owners left prepared, raises the tokens. Answers each partition's next offset as the database has it.
+   */
+  async claim(partitions: readonly number[]): Promise<Map<number, bigint | null>> {
+    const claims = await this.tables
+      .claim(partitions, (pending) => this.decide(pending))
+      .catch((error: unknown) => {
+        throw this.asClientError(error);
+      });
+    const positions = new Map<number, bigint | null>();
+    for (const [partition, claim] of claims) {
+      this.claims.set(partition, claim);
+      const position = claim.nextOffset === null ? null : BigInt(claim.nextOffset);
+      this.positions.set(partition, position);
+      positions.set(partition, position);
+    }
+    return positions;
+  }
+
+  isClaimed(partition: number): boolean {
+    return this.claims.has(partition);
+  }
+
+  /** The database's next offset for a claimed partition (null: none committed there yet). */
+  position(partition: number): bigint | null {
+    return this.positions.get(partition) ?? null;
+  }
+
+  /** Forgets claims (all, or `partition`'s): the next use claims again, which reads the position again. */
+  forget(partition?: number): void {
+    if (partition === undefined) {
+      this.claims.clear();
+      this.positions.clear();
+    } else {
+      this.claims.delete(partition);
+      this.positions.delete(partition);
+    }
+  }
+
+  /** The participant for one transaction: `handled`'s rows, committed up to `offsets`. */
+  participant(handled: readonly HandledRecord[], offsets: readonly PartitionOffset[]): TransactionParticipant {
+    const rows: TableRow[] = [];
+    for (const one of handled) for (const row of one.rows) rows.push(row);
+    const ends = new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
+    let batch: TableBatchPort | undefined;
+    let gid: string | undefined;
+    const open = async () => {
+      const claims = [...ends.keys()].map((partition) => {
+        const claim = this.claims.get(partition);
+        if (!claim) throw new Error(`unreachable: partition ${partition} written without a claim`);
+        return claim;
+      });
+      batch = await this.tables.begin(claims);
+      if (rows.length > 0) await batch.write(rows);
+      return batch;
+    };
+    const advance = () => {
+      for (const [partition, end] of ends) this.positions.set(partition, end);
+    };
+    return {
+      settle: () => this.settle(),
+      records: () => [],
+      // 1c. Rows and Kafka outputs: the rows prepared (the note first), Kafka's commit decides.
+      prepare: async () => {
+        if (rows.length === 0) return; // nothing here: Kafka's transaction alone, the database's position lags
+        const opened = await this.guard(open);
+        gid = await this.guard(() => opened.prepare(ends));
+      },
+      // Nothing for Kafka: the rows and the next offsets commit in one database transaction.
+      commitAlone: async () => {
+        const opened = await this.guard(open);
+        await this.guard(() => opened.commitWithOffsets(ends));
+        advance();
+      },
+      // 3. COMMIT PREPARED. If it fails, the decision (commit) is kept and applied before the next transaction.
+      committed: async () => {
+        if (gid === undefined) return;
+        advance();
+        await this.resolve({ gid, ends: {}, outcome: 'commit' });
+      },
+      aborted: async () => {
+        if (gid !== undefined) await this.resolve({ gid, ends: {}, outcome: 'rollback' });
+        else if (batch) await batch.rollback().catch(() => {});
+      },
+      // Kafka's commit has an unknown outcome: decided from Kafka's committed offsets before the next transaction.
+      inDoubt: () => {
+        if (gid !== undefined) this.unresolved.set(gid, { gid, ends: endsRecord(ends) });
+        for (const partition of ends.keys()) this.positions.delete(partition);
+        for (const partition of ends.keys()) this.claims.delete(partition);
+      },
+    };
+  }
+
+  /** 1a. Applies every outcome this owner still owes the database (deciding the unknown ones from Kafka). */
+  private async settle(): Promise<void> {
+    for (const pending of [...this.unresolved.values()]) {
+      const outcome = pending.outcome ?? (await this.decide(pending));
+      await this.guard(() => this.tables.resolve(pending.gid, outcome));
+      this.unresolved.delete(pending.gid);
+    }
+  }
+
+  /** Resolves one prepared transaction now, or keeps it (with its outcome) for settle() if the database fails. */
+  private async resolve(pending: Unresolved & { outcome: PendingOutcome }): Promise<void> {
+    try {
+      await this.tables.resolve(pending.gid, pending.outcome);
+    } catch (error) {
+      this.unresolved.set(pending.gid, pending);
+      this.ctx.log.warn(
+        { gid: pending.gid, outcome: pending.outcome, error: String(error) },
+        'a prepared database transaction could not be resolved yet; it is, before the next transaction',
+      );
+    }
+  }
+
+  /**
+   * Kafka's commit is the decision: a prepared batch committed iff the group's committed offsets (read with
+   * require_stable, so a transaction still open is waited for) have reached its ends.
+   */
+  private async decide(pending: PendingTableBatch): Promise<PendingOutcome> {
+    const partitions = Object.keys(pending.ends).map(Number);
+    if (partitions.length === 0) return 'rollback';
+    const deadline = Date.now() + 2 * this.ctx.transactionTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const committed = await this.ctx.admin.committedOffsets(this.ctx.groupId, this.ctx.inputTopic, partitions);
+        const done = partitions.every((p) => {
+          const offset = committed.get(p);
+          const end = pending.ends[String(p)];
+          return offset !== null && offset !== undefined && end !== undefined && BigInt(offset) >= BigInt(end);
+        });
+        const outcome = done ? 'commit' : 'rollback';
+        this.ctx.log.info({ gid: pending.gid, ends: pending.ends, outcome }, 'prepared database transaction decided');
+        return outcome;
+      } catch (error) {
+        if (!(error instanceof ClientError) || error.kind !== 'retriable' || Date.now() > deadline) throw error;
+        await delay(backoffMs(attempt));
+      }
+    }
+  }
+
+  /** Database errors as the engine's kinds: a failed fencing check means another owner has the partition. */
+  private async guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      throw this.asClientError(error);
+    }
+  }
+
+  private asClientError(error: unknown): unknown {
+    if (error instanceof ClientError) return error;
+    if (error instanceof Error && error.name === 'FencedError') {
+      // 'partition' fencing: give the partition up. 'instance': the group moved on; redo, as its new owner will.
+      const kind = this.ctx.adapter.fencing === 'partition' ? 'fenced' : 'membership';
+      return new ClientError(kind, 'DATABASE_FENCED', error.message, { cause: error });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new ClientError('abortable', 'DATABASE', `PostgreSQL: ${message}`, { cause: error });
+  }
+}
+
+function endsRecord(ends: ReadonlyMap<number, bigint>): Record<string, string> {
+  return Object.fromEntries([...ends].map(([partition, end]) => [String(partition), end.toString()]));
+}
