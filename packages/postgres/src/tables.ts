@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { TableRow } from '@exactly/core';
 import pg from 'pg';
+import { classifyWriteError, FencedError } from './errors.js';
 import { insertRows } from './insert-rows.js';
 import { ensureSchema } from './schema.js';
 
@@ -21,10 +22,7 @@ export interface PendingBatch {
 /** What a prepared batch becomes: committed if Kafka committed its batch, rolled back otherwise. */
 export type Decide = (pending: PendingBatch) => Promise<'commit' | 'rollback'>;
 
-/** Another owner has taken one of the batch's partitions: this owner's transaction must not commit. */
-export class FencedError extends Error {
-  override readonly name = 'FencedError';
-}
+export { FencedError } from './errors.js';
 
 /** How long a claim waits for a row lock before it looks again for prepared transactions to resolve. */
 const CLAIM_LOCK_TIMEOUT = '2s';
@@ -178,9 +176,36 @@ export class TableBatch {
     private readonly claims: readonly Claim[],
   ) {}
 
-  /** The batch's rows, in this transaction. */
-  write(rows: readonly TableRow[]): Promise<void> {
-    return insertRows(this.client, rows);
+  /** The batch's rows, in this transaction; a refusal is a TableWriteError saying whose fault it is. */
+  async write(rows: readonly TableRow[]): Promise<void> {
+    try {
+      await insertRows(this.client, rows);
+    } catch (error) {
+      throw classifyWriteError(error, tableNames(rows));
+    }
+  }
+
+  /**
+   * After a refused write, in a new batch: each input's rows on their own, under a savepoint, until one is
+   * refused. Answers its index in `groups` and the reason (undefined: none refused now). Nothing of it commits.
+   */
+  async findRefused(groups: readonly (readonly TableRow[])[]): Promise<{ index: number; reason: string } | undefined> {
+    try {
+      for (const [index, rows] of groups.entries()) {
+        if (rows.length === 0) continue;
+        await this.client.query('SAVEPOINT exactly_one_input');
+        try {
+          await this.write(rows);
+        } catch (error) {
+          if ((error as { kind?: string }).kind === 'refused') return { index, reason: (error as Error).message };
+          throw error;
+        }
+        await this.client.query('RELEASE SAVEPOINT exactly_one_input');
+      }
+      return undefined;
+    } finally {
+      await this.rollback();
+    }
   }
 
   /** Table-only processors: the rows and the next offsets commit in this one transaction (no Kafka transaction). */
@@ -250,4 +275,8 @@ async function fence(
       `another owner has taken partition(s) ${partitions.join(', ')} of ${tables.topic} since this one claimed them`,
     );
   }
+}
+
+function tableNames(rows: readonly TableRow[]): string[] {
+  return [...new Set(rows.map((r) => r.table.name))];
 }

@@ -47,10 +47,12 @@ interface Transfer {
 type Entry = { transfer_id: string; account: string; cents: number };
 
 /** A fresh ledger: its input topic, its table, and a processor writing both rows and (unless `tableOnly`) receipts. */
-async function ledger(name: string, partitions: number, tableOnly: boolean) {
+async function ledger(name: string, partitions: number, tableOnly: boolean, columns = '') {
   const id = uniqueTopic(name);
   const tableName = id.replace(/[^a-zA-Z0-9_]/g, '_');
-  await db.query(`CREATE TABLE ${tableName} (transfer_id text NOT NULL, account text NOT NULL, cents bigint NOT NULL)`);
+  await db.query(
+    `CREATE TABLE ${tableName} (${columns || 'transfer_id text NOT NULL, account text NOT NULL, cents bigint NOT NULL'})`,
+  );
   const input = `${id}.transfers`;
   const receipts = `${id}.receipts`;
   await createTopics(
@@ -82,7 +84,8 @@ async function ledger(name: string, partitions: number, tableOnly: boolean) {
         outputs: { entries, receipts: topic(receipts, { key: string(), value: json<{ id: string }>() }) },
         handle,
       });
-  const send = async (from: number, count: number, bad: readonly number[] = []) => {
+  /** Transfers t-from..; those in `bad` have a negative amount (the handler refuses them), those in `self` pay themselves. */
+  const send = async (from: number, count: number, bad: readonly number[] = [], self: readonly number[] = []) => {
     // Idempotent: KafkaJS retries a whole send when one partition's leader is not known yet, which would write the
     // partitions that succeeded twice (a new topic's first send meets it).
     const producer = testClient(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -90,7 +93,8 @@ async function ledger(name: string, partitions: number, tableOnly: boolean) {
     const messages = Array.from({ length: count }, (_, i) => {
       const n = from + i;
       const cents = bad.includes(n) ? -1 : n + 1;
-      return { key: `t-${n}`, value: JSON.stringify({ id: `t-${n}`, from: `a-${n % 7}`, to: `b-${n % 5}`, cents }) };
+      const to = self.includes(n) ? `a-${n % 7}` : `b-${n % 5}`;
+      return { key: `t-${n}`, value: JSON.stringify({ id: `t-${n}`, from: `a-${n % 7}`, to, cents }) };
     });
     await producer.send({ topic: input, messages });
     await producer.disconnect();
@@ -185,6 +189,120 @@ describe.each(CLIENTS)('table outputs through run() with the %s client (real bro
     const rows = await l.rowsPerTransfer();
     expect([...rows.values()].every((n) => n === 2)).toBe(true);
     expect(bad.some((n) => rows.has(`t-${n}`))).toBe(false);
+    expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
+  });
+  test('rows the database refuses (a duplicate key) make their input a dead letter with the reason; the rest commit once', async () => {
+    const l = await ledger(
+      'pg-refused',
+      2,
+      false,
+      'transfer_id text NOT NULL, account text NOT NULL, cents bigint NOT NULL, PRIMARY KEY (transfer_id, account)',
+    );
+    const self = [3, 40, 99];
+    await l.send(0, 120, [], self);
+    const running = await run(l.processor, options());
+    try {
+      await waitUntil(async () => (await l.rowsPerTransfer()).size === 117, 'the rows of 117 transfers', 60_000);
+      const dead = await readTopic(brokers, l.dlq, { minRecords: 3, timeoutMs: 30_000 });
+      expect(dead.map((r) => r.key?.toString()).sort()).toEqual(self.map((n) => `t-${n}`).sort());
+      for (const letter of dead) {
+        expect(letter.headers['exactly.error.message']).toMatch(/refused a row: duplicate key value violates/);
+      }
+      const receipts = await readTopic(brokers, l.receipts, { minRecords: 117, timeoutMs: 30_000 });
+      expect(receipts.map((r) => r.key?.toString()).sort()).toEqual(
+        ids(120)
+          .filter((id) => !self.map((n) => `t-${n}`).includes(id))
+          .sort(),
+      );
+    } finally {
+      await running.stop();
+    }
+    expect([...(await l.rowsPerTransfer()).values()].every((n) => n === 2)).toBe(true);
+    expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
+  });
+
+  test('rows that do not fit the table (a column it lacks) stop the processor, naming the column', async () => {
+    const l = await ledger('pg-no-column', 1, false, 'transfer_id text NOT NULL, cents bigint NOT NULL');
+    await l.send(0, 5);
+    const running = await run(l.processor, options());
+    const stopped = await running.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(stopped)).toMatch(/column "account" of relation .* does not exist.*must match the table's columns/);
+    expect((await l.rowsPerTransfer()).size).toBe(0);
+    expect(await readTopic(brokers, l.receipts, { timeoutMs: 5_000 })).toEqual([]);
+    expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
+  });
+});
+
+/**
+ * An owner that died between the phases, as a table of Exactly's shows it: its batch's rows prepared (transfers
+ * t-0..t-4 of partition 0, ends 5), and, if `kafkaCommitted`, the group's offset already at 5 (Kafka's decision).
+ */
+async function deadOwner(l: Awaited<ReturnType<typeof ledger>>, kafkaCommitted: boolean) {
+  const { PostgresTables } = await import('../src/tables.js');
+  const dead = await PostgresTables.open(server.url, l.id, l.input, { twoPhase: true });
+  try {
+    const claims = await dead.claim([0], async () => 'rollback');
+    const batch = await dead.begin(claims.values());
+    const entries = table<Entry>(l.tableName);
+    await batch.write(
+      ids(5).flatMap((id) => [
+        { output: 'entries', table: entries, row: { transfer_id: id, account: 'x', cents: -1 } },
+        { output: 'entries', table: entries, row: { transfer_id: id, account: 'y', cents: 1 } },
+      ]),
+    );
+    await batch.prepare(new Map([[0, 5n]]));
+  } finally {
+    await dead.close();
+  }
+  if (kafkaCommitted) {
+    const admin = testClient(brokers).admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: l.id, topic: l.input, partitions: [{ partition: 0, offset: '5' }] });
+    await admin.disconnect();
+  }
+}
+
+describe.each(CLIENTS)('a prepared transaction a dead owner left, with the %s client', (client) => {
+  const options = { client, postgres: '', logLevel: 'silent' as const, commitIntervalMs: 20 };
+
+  test('Kafka committed its batch: the next owner commits it at assignment, with no new records to wake it', async () => {
+    const l = await ledger('pg-dead-decided', 1, false);
+    await l.send(0, 5);
+    await deadOwner(l, true);
+    const running = await run(l.processor, { ...options, brokers, postgres: server.url });
+    try {
+      await waitUntil(
+        async () => (await leftPrepared(l.id)).prepared === 0,
+        'the prepared transaction resolved',
+        30_000,
+      );
+      expect(await l.rowsPerTransfer()).toEqual(new Map(ids(5).map((id) => [id, 2])));
+      const { rows } = await db.query(`SELECT DISTINCT account FROM ${l.tableName} ORDER BY account`);
+      expect(rows.map((r) => r.account)).toEqual(['x', 'y']); // the dead owner's rows, not redone
+    } finally {
+      await running.stop();
+    }
+    expect(await readTopic(brokers, l.receipts, { timeoutMs: 5_000 })).toEqual([]);
+  });
+
+  test('Kafka never committed its batch: the next owner rolls it back and does the batch itself, once', async () => {
+    const l = await ledger('pg-dead-undecided', 1, false);
+    await l.send(0, 5);
+    await deadOwner(l, false);
+    const running = await run(l.processor, { ...options, brokers, postgres: server.url });
+    try {
+      await waitUntil(async () => (await l.rowsPerTransfer()).size === 5, 'the rows of 5 transfers', 30_000);
+      const receipts = await readTopic(brokers, l.receipts, { minRecords: 5, timeoutMs: 30_000 });
+      expect(receipts.map((r) => r.key?.toString()).sort()).toEqual(ids(5));
+    } finally {
+      await running.stop();
+    }
+    expect(await l.rowsPerTransfer()).toEqual(new Map(ids(5).map((id) => [id, 2])));
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${l.tableName} WHERE account IN ('x', 'y')`);
+    expect(rows[0].n).toBe(0);
     expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
   });
 });

@@ -47,5 +47,6 @@ export { registryLabel, startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
 export type { RunningTotalsOptions, RunningTotalsVerdict } from './verifier/running-totals.js';
 export { verifyRunningTotals } from './verifier/running-totals.js';
+export type { TableCheck, TableVerdict } from './verifier/tables.js';
 export type { OutputVerdict, Verdict, VerifyOptions } from './verifier/verify.js';
 export { verifyExactlyOnce } from './verifier/verify.js';

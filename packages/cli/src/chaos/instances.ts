@@ -8,6 +8,7 @@ const bin = `${packageRoot}dist/bin.js`;
 export const CHAOS_PROCESSORS = {
   copier: `${packageRoot}chaos/copier.ts`,
   totals: `${packageRoot}chaos/totals.ts`,
+  'copier-pg': `${packageRoot}chaos/copier-pg.ts`,
 } as const;
 
 export interface InstanceSettings {
@@ -35,7 +36,8 @@ export class Instance {
     this.log = createWriteStream(settings.logFile, { flags: 'a' });
   }
 
-  start(): void {
+  /** Starts the slot's process; `env` adds to its environment for this start only (a crash point). */
+  start(env: Readonly<Record<string, string>> = {}): void {
     const child = spawn(
       process.execPath,
       [
@@ -57,7 +59,7 @@ export class Instance {
         this.settings.instanceId,
         ...(this.settings.stateDir ? ['--state-dir', this.settings.stateDir] : []),
       ],
-      { env: { ...process.env, ...this.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, ...this.settings.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
@@ -71,6 +73,13 @@ export class Instance {
 
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child?.kill(signal);
+  }
+
+  /** Resolves true when the process exits by itself within `ms` (a crash point reached), false otherwise. */
+  async exitsWithin(ms: number): Promise<boolean> {
+    if (!this.running) return true;
+    const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref());
+    return Promise.race([this.exited.then(() => true as const), timer]);
   }
 
   /** SIGKILL, then wait until the process is gone. */

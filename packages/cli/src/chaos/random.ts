@@ -10,7 +10,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export type ChaosEvent = 'kill' | 'zombie' | 'broker-kill' | 'restart';
+export type ChaosEvent =
+  | 'kill'
+  | 'zombie'
+  | 'broker-kill'
+  | 'restart'
+  /** A SIGKILL between PREPARE and Kafka's commit, or between Kafka's commit and COMMIT PREPARED (--postgres). */
+  | 'phase-kill'
+  /** PostgreSQL stopped at once (no checkpoint), then started again (--postgres). */
+  | 'postgres-crash';
 
 /** The events of a run, in a seeded order, each with the pause before it (ms). */
 export function schedule(

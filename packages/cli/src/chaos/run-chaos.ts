@@ -8,15 +8,18 @@ import {
   createTopics,
   groupLag,
   type LocalCluster,
+  type Postgres,
   type RunningTotalsVerdict,
   readTopic,
   startKafka,
+  startPostgres,
   testClient,
   type Verdict,
   verifyExactlyOnce,
   verifyRunningTotals,
   waitForGroupCaughtUp,
 } from '@exactly/testkit';
+import type pg from 'pg';
 import { type BrokerKill, killBroker } from './broker-kills.js';
 import { Instance } from './instances.js';
 import { type ChaosEvent, schedule, seededRandom } from './random.js';
@@ -43,6 +46,12 @@ export interface ChaosOptions {
    * of its stores in a state directory of its own, which its restarts reuse.
    */
   readonly stateful?: { readonly accounts: number; readonly localState?: boolean };
+  /**
+   * Run a processor that writes each input as a record and as a PostgreSQL row (two-phase commit), on a local
+   * PostgreSQL of its own, checked by the verifier's table check. Adds `phaseKills` SIGKILLs timed inside the
+   * commit's windows (after PREPARE, or after Kafka's commit: EXACTLY_CRASH_AT) and `crashes` PostgreSQL crashes.
+   */
+  readonly postgres?: { readonly phaseKills: number; readonly crashes: number };
   /** The client adapter the processors run on. Default 'kafkajs'. */
   readonly client?: 'kafkajs' | 'platformatic';
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
@@ -70,6 +79,8 @@ export interface ChaosReport {
   readonly totals?: RunningTotalsVerdict;
   /** With `stateful`: whether the slots kept local copies of their stores (--state-dir). */
   readonly localState?: boolean;
+  /** With `postgres`: phase kills that landed in their window (the process reached it and died there). */
+  readonly phaseKills?: { readonly prepared: number; readonly decided: number; readonly missed: number };
   readonly verdict: Verdict;
   readonly logs: string;
 }
@@ -94,8 +105,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const name = `chaos-${options.seed}-${Date.now().toString(36)}`;
   const topics = { input: `${name}.in`, left: `${name}.left`, right: `${name}.right` };
   const stateful = options.stateful;
-  // The stateful processor writes one output ("left") and keeps its store's changelog.
-  const outputs = stateful ? [topics.left] : [topics.left, topics.right];
+  const postgres = options.postgres;
+  // The stateful processor writes one output ("left") and keeps its store's changelog; the PostgreSQL one
+  // writes "left" and a row.
+  const outputs = stateful || postgres ? [topics.left] : [topics.left, topics.right];
+  const rowsTable = `chaos_rows_${options.seed}_${Date.now().toString(36)}`;
   const extraTopics = stateful
     ? [
         {
@@ -106,9 +120,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ]
     : [];
   const instances: Instance[] = [];
-  const done = { kill: 0, zombie: 0, 'broker-kill': 0, restart: 0 };
+  const done = { kill: 0, zombie: 0, 'broker-kill': 0, restart: 0, 'phase-kill': 0, 'postgres-crash': 0 };
+  const phaseKills = { prepared: 0, decided: 0, missed: 0 };
+  let database: Postgres | undefined;
   let fed = 0;
   try {
+    if (postgres) {
+      database = await startPostgres({ localOnly: true });
+      await withDatabase(database.url, (db) =>
+        db.query(
+          `CREATE TABLE ${rowsTable} (id bigint NOT NULL, source_partition int NOT NULL, source_offset bigint NOT NULL)`,
+        ),
+      );
+    }
     await createTopics(kafka.brokers, [
       ...[topics.input, ...outputs, `${name}.dlq`].map((t) => ({ name: t, partitions: options.partitions })),
       ...extraTopics,
@@ -120,9 +144,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         logFile: join(logs, `instance-${i}.log`),
         client,
         instanceId: `slot-${i}`,
-        processor: stateful ? 'totals' : 'copier',
+        processor: stateful ? 'totals' : postgres ? 'copier-pg' : 'copier',
         ...(stateful?.localState ? { stateDir: join(logs, `state-slot-${i}`) } : {}),
-        env: { CHAOS_GROUP: name, CHAOS_INPUT: topics.input, CHAOS_LEFT: topics.left, CHAOS_RIGHT: topics.right },
+        env: {
+          CHAOS_GROUP: name,
+          CHAOS_INPUT: topics.input,
+          CHAOS_LEFT: topics.left,
+          CHAOS_RIGHT: topics.right,
+          ...(database ? { CHAOS_TABLE: rowsTable, DATABASE_URL: database.url } : {}),
+        },
       });
       instance.start();
       instances.push(instance);
@@ -132,11 +162,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       zombie: options.zombies,
       'broker-kill': options.brokerKills,
       restart: options.restarts,
+      'phase-kill': postgres?.phaseKills ?? 0,
+      'postgres-crash': postgres?.crashes ?? 0,
     });
     // Feed in step with the events, so that every event meets records in flight: before event k (of n), up to
     // (k + 1) / (n + 1) of the records; the rest once the events are over.
     let eventsDone = 0;
-    const share = () => (eventsDone + 1) / (plan.length + 1);
+    /** Set while a phase kill waits for its process to reach a commit window: that needs records to flow. */
+    let feedAhead = 0;
+    const share = () => Math.min(1, (eventsDone + 1 + feedAhead) / (plan.length + 1));
     const message = stateful
       ? (id: number) => ({
           key: `account-${id % stateful.accounts}`,
@@ -166,6 +200,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await instance.stop();
             instance.start();
             break;
+          case 'phase-kill': {
+            // The n-th commit window after a restart: the process SIGKILLs itself there (EXACTLY_CRASH_AT).
+            const point = done['phase-kill'] % 2 === 0 ? 'prepared' : 'decided';
+            await instance.kill();
+            instance.start({ EXACTLY_CRASH_AT: `${point}:${1 + Math.floor(random() * 2)}` });
+            feedAhead = 2;
+            const landed = await instance.exitsWithin(30_000);
+            feedAhead = 0;
+            if (landed) phaseKills[point] += 1;
+            else {
+              phaseKills.missed += 1;
+              await instance.kill();
+            }
+            instance.start();
+            break;
+          }
+          case 'postgres-crash': {
+            const local = database?.local;
+            if (!local) throw new Error('unreachable: postgres-crash without a local PostgreSQL');
+            await local.crash();
+            await delay(500 + Math.floor(random() * 2500));
+            await local.start();
+            break;
+          }
           case 'zombie':
             instance.signal('SIGSTOP');
             await delay(sessionTimeoutMs + 2000);
@@ -198,7 +256,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(instances.map((i) => i.stop()));
     log('drained; verifying');
     const verifyStarted = Date.now();
-    const verdict = await verifyExactlyOnce({ brokers: kafka.brokers, input: topics.input, outputs });
+    const verdict = await verifyExactlyOnce({
+      brokers: kafka.brokers,
+      input: topics.input,
+      outputs,
+      ...(database ? { tables: [{ url: database.url, table: rowsTable }] } : {}),
+    });
     const totals = stateful
       ? await verifyRunningTotals({ brokers: kafka.brokers, input: topics.input, output: topics.left })
       : undefined;
@@ -217,6 +280,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       verifySeconds,
       inputsLost,
       ...(totals ? { totals, localState: stateful?.localState === true } : {}),
+      ...(postgres ? { phaseKills } : {}),
       verdict: totals && !totals.ok ? { ...verdict, ok: false } : verdict,
       logs,
     };
@@ -224,6 +288,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(instances.map((i) => i.kill()));
     for (const instance of instances) instance.close();
     await kafka.stop();
+    await database?.stop();
+  }
+}
+
+/** pg is loaded here only: chaos runs in a clone of the repository, where it is installed. */
+async function withDatabase<T>(url: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
+  const { default: postgresClient } = await import('pg');
+  const db = new postgresClient.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return await use(db);
+  } finally {
+    await db.end();
   }
 }
 

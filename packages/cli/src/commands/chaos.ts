@@ -6,6 +6,7 @@ import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
                      [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic] [--nodes 1|3]
                      [--stateful [--accounts 10000] [--local-state]]
+                     [--postgres [--phase-kills 20] [--postgres-crashes 5]]
                      [--report file.json] [--write-docs docs/reliability.md]`;
 
 /** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
@@ -26,6 +27,9 @@ export async function chaosCommand(args: string[]): Promise<number> {
       stateful: { type: 'boolean', default: false },
       accounts: { type: 'string', default: '10000' },
       'local-state': { type: 'boolean', default: false },
+      postgres: { type: 'boolean', default: false },
+      'phase-kills': { type: 'string', default: '20' },
+      'postgres-crashes': { type: 'string', default: '5' },
       report: { type: 'string' },
       'write-docs': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -55,7 +59,17 @@ export async function chaosCommand(args: string[]): Promise<number> {
     ...(values.stateful
       ? { stateful: { accounts: int('accounts', values.accounts), localState: values['local-state'] } }
       : {}),
+    ...(values.postgres
+      ? {
+          postgres: {
+            phaseKills: int('phase-kills', values['phase-kills']),
+            crashes: int('postgres-crashes', values['postgres-crashes']),
+          },
+        }
+      : {}),
   };
+  if (values.stateful && values.postgres)
+    throw new Error('--stateful and --postgres run different processors: choose one');
   if (options.nodes < 1) throw new Error('--nodes must be at least 1');
   process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
   const report: ChaosReport = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });

@@ -10,9 +10,12 @@ const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --lo
                    [--transaction-timeout ms] [--session-timeout ms] [--log-level info]
                    [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]
                    [--startup-timeout ms] [--compression none|gzip|snappy|lz4|zstd]
+                   [--postgres postgres://user:password@host:5432/db]
 Brokers: --brokers, else $KAFKA_BROKERS, else bootstrap.servers of --config; --local uses the broker of
 \`exactly kafka start\` (for development). --config: a Kafka client.properties (security.protocol, sasl.*, ssl.*);
-a value may be \${env:NAME} to keep a secret in the environment.`;
+a value may be \${env:NAME} to keep a secret in the environment.
+--postgres: the database a processor's table outputs write to (else $DATABASE_URL); \`exactly postgres start\`
+runs one for development. Prefer $DATABASE_URL for a URL with a password (a flag shows in ps).`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -37,6 +40,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'instance-id': { type: 'string' },
       'state-dir': { type: 'string' },
       compression: { type: 'string' },
+      postgres: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -69,6 +73,7 @@ export async function runCommand(args: string[]): Promise<number> {
     stateDir: values['state-dir'] ?? process.env.EXACTLY_STATE_DIR,
     startupTimeoutMs: number('startup-timeout', values['startup-timeout']),
     compression: values.compression as Compression | undefined,
+    postgres: values.postgres,
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

@@ -134,13 +134,26 @@ export class Engine {
     this.ctx.log.info({ partitions: [...owned].sort((a, b) => a - b) }, 'partitions assigned');
     this.fenced.clear();
     this.positioned.clear();
-    this.instanceTask?.assigned();
+    this.instanceTask?.assigned([...owned]);
     for (const [partition, task] of this.tasks) {
       if (owned.has(partition)) task.markStale();
       else {
         this.tasks.delete(partition);
         this.ctx.metrics.lag.remove({ partition });
         void task.close();
+      }
+    }
+    // With tables, a partition's task opens (fences, claims) at assignment, not at its first records: what a dead
+    // owner left prepared holds its rows locked until resolved, and a partition with no new records would keep it.
+    if (this.ctx.tables && !this.instanceTask) {
+      for (const partition of owned) {
+        if (this.tasks.has(partition)) continue;
+        const task = new PartitionTask(
+          { ...this.ctx, fail: (error) => this.fail(error) },
+          { topic: this.ctx.inputTopic, partition },
+        );
+        this.tasks.set(partition, task);
+        task.openEarly();
       }
     }
   }

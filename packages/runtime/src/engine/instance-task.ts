@@ -32,10 +32,25 @@ export class InstanceTask {
    * A rebalance: every partition's stores are read again from their changelogs when next needed, as another
    * member may have owned a partition in between (a generation this instance missed).
    */
-  assigned(): void {
+  assigned(partitions: readonly number[]): void {
     this.state.keepOnly(new Set());
-    this.tables?.forget();
+    const tables = this.tables;
+    if (!tables) return;
+    tables.forget();
+    // Claimed now, not at their first records: what a dead owner left prepared holds its rows locked until
+    // resolved, and a partition with no new records would keep it so. The first poll waits for it.
+    this.claiming = tables.claim(partitions).then(
+      () => undefined,
+      (error: unknown) =>
+        this.ctx.log.warn(
+          { error: String(error) },
+          'claiming the assigned partitions failed; they are claimed at their first records',
+        ),
+    );
   }
+
+  /** The claim of the partitions assigned last (tables only): settled before a poll is handled. */
+  private claiming: Promise<void> = Promise.resolve();
 
   get transactionalId(): string {
     return this.owner.transactionalId;
@@ -70,7 +85,10 @@ export class InstanceTask {
     /** Commits what is in hand; false when the poll became obsolete (the commit would be refused). */
     const flush = async (): Promise<boolean> => {
       const participants: TransactionParticipant[] = [...touched].map((stores) => this.state.participant(stores));
-      if (this.tables) participants.push(this.tables.participant(handled, [...offsets.values()]));
+      if (this.tables)
+        participants.push(
+          this.tables.participant(handled, [...offsets.values()], (input, why) => this.owner.refuseInput(input, why)),
+        );
       touched.clear();
       if (!control.isCurrent()) {
         for (const participant of participants) participant.aborted();
@@ -129,6 +147,7 @@ export class InstanceTask {
   private async claimTables(batches: readonly ConsumedBatch[]): Promise<void> {
     const tables = this.tables;
     if (!tables) return;
+    await this.claiming;
     const unclaimed = batches.map((b) => b.partition).filter((p) => !tables.isClaimed(p));
     if (unclaimed.length > 0) await tables.claim(unclaimed);
   }

@@ -62,6 +62,18 @@ export class PartitionTask {
     return result;
   }
 
+  /** Opens now, before the first batch (which waits for it); a failure is left to that batch to meet again. */
+  openEarly(): void {
+    this.inHand = this.inHand
+      .then(() => this.open())
+      .catch((error: unknown) =>
+        this.ctx.log.warn(
+          { partition: this.partition.partition, error: String(error) },
+          'opening the partition at assignment failed; it opens at its first records',
+        ),
+      );
+  }
+
   private async handleNow(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
     try {
       if (!this.opened || !this.owner.isOpen) await this.open();
@@ -149,7 +161,10 @@ export class PartitionTask {
         const offsets = [{ ...this.partition, offset: next.toString() }];
         const participants: TransactionParticipant[] = [];
         if (stores) participants.push(this.state.participant(stores));
-        if (this.tables) participants.push(this.tables.participant(work.handled, offsets));
+        if (this.tables)
+          participants.push(
+            this.tables.participant(work.handled, offsets, (input, why) => this.owner.refuseInput(input, why)),
+          );
         await this.owner.commit(work, offsets, participants);
         this.committed = next;
         this.position = next;

@@ -24,9 +24,11 @@ export interface TransactionParticipant {
   /** Phase 1, last: its own transaction made durable and ready to commit (PREPARE TRANSACTION). */
   prepare?(): Promise<void>;
   /**
-   * A transaction with nothing for Kafka commits here alone, with the offsets (a database that keeps them):
-   * the fast path. Only one participant may offer it.
+   * The fast path: a transaction with nothing for Kafka commits here alone, with the offsets (a database that
+   * keeps them). prepareAlone() is its phase 1 (the rows written), commitAlone() its phase 2 (the offsets and
+   * COMMIT). Only one participant may offer it.
    */
+  prepareAlone?(): Promise<void>;
   commitAlone?(): Promise<void>;
   /** Phase 3: the commit is confirmed; `landed` says where the records it added were written. */
   committed(landed: SentEnds): void | Promise<void>;

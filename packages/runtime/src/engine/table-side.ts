@@ -1,11 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { TableRow } from '@exactly/core';
+import type { RawRecord, TableRow } from '@exactly/core';
 import { backoffMs } from '../backoff.js';
 import type { PartitionOffset } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
 import type { PendingOutcome, PendingTableBatch, TableBatchPort, TableClaim, TablesPort } from '../port/tables.js';
 import type { HandledRecord } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { crashPoint } from './crash-points.js';
 import type { TransactionParticipant } from './state.js';
 
 /** A prepared transaction of this owner whose outcome is not applied yet; `outcome` once it is known. */
@@ -70,8 +71,15 @@ export class TableSide {
     }
   }
 
-  /** The participant for one transaction: `handled`'s rows, committed up to `offsets`. */
-  participant(handled: readonly HandledRecord[], offsets: readonly PartitionOffset[]): TransactionParticipant {
+  /**
+   * The participant for one transaction: `handled`'s rows, committed up to `offsets`. An input whose rows the
+   * database refuses is named to `refuse` (it becomes a dead letter when the batch is redone).
+   */
+  participant(
+    handled: readonly HandledRecord[],
+    offsets: readonly PartitionOffset[],
+    refuse: (input: RawRecord, reason: string) => void,
+  ): TransactionParticipant {
     const rows: TableRow[] = [];
     for (const one of handled) for (const row of one.rows) rows.push(row);
     const ends = new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
@@ -84,7 +92,12 @@ export class TableSide {
         return claim;
       });
       batch = await this.tables.begin(claims);
-      if (rows.length > 0) await batch.write(rows);
+      if (rows.length > 0) {
+        await batch.write(rows).catch(async (error: unknown) => {
+          if ((error as { kind?: unknown }).kind === 'refused') await this.nameRefused(claims, handled, refuse);
+          throw error;
+        });
+      }
       return batch;
     };
     const advance = () => {
@@ -98,16 +111,22 @@ export class TableSide {
         if (rows.length === 0) return; // nothing here: Kafka's transaction alone, the database's position lags
         const opened = await this.guard(open);
         gid = await this.guard(() => opened.prepare(ends));
+        crashPoint('prepared');
       },
       // Nothing for Kafka: the rows and the next offsets commit in one database transaction.
+      prepareAlone: async () => {
+        await this.guard(open);
+      },
       commitAlone: async () => {
-        const opened = await this.guard(open);
+        const opened = batch;
+        if (!opened) throw new Error('unreachable: commitAlone() before prepareAlone()');
         await this.guard(() => opened.commitWithOffsets(ends));
         advance();
       },
       // 3. COMMIT PREPARED. If it fails, the decision (commit) is kept and applied before the next transaction.
       committed: async () => {
         if (gid === undefined) return;
+        crashPoint('decided');
         advance();
         await this.resolve({ gid, ends: {}, outcome: 'commit' });
       },
@@ -122,6 +141,18 @@ export class TableSide {
         for (const partition of ends.keys()) this.claims.delete(partition);
       },
     };
+  }
+
+  /** Finds the input whose rows the database refuses (one by one, in a batch that is rolled back), and names it. */
+  private async nameRefused(
+    claims: readonly TableClaim[],
+    handled: readonly HandledRecord[],
+    refuse: (input: RawRecord, reason: string) => void,
+  ): Promise<void> {
+    const probe = await this.tables.begin(claims);
+    const found = await probe.findRefused(handled.map((h) => h.rows));
+    const culprit = found === undefined ? undefined : handled[found.index];
+    if (culprit && found) refuse(culprit.input, found.reason);
   }
 
   /** 1a. Applies every outcome this owner still owes the database (deciding the unknown ones from Kafka). */
@@ -172,24 +203,32 @@ export class TableSide {
     }
   }
 
-  /** Database errors as the engine's kinds: a failed fencing check means another owner has the partition. */
+  /**
+   * Database errors as the engine's kinds. A failed fencing check means another owner has claimed a partition
+   * since: the claims are forgotten, so that if the group still gives this owner the partition, it claims again.
+   */
   private async guard<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      throw this.asClientError(error);
+      const failure = this.asClientError(error);
+      if (failure.code === 'DATABASE_FENCED') this.forget();
+      throw failure;
     }
   }
 
-  private asClientError(error: unknown): unknown {
+  private asClientError(error: unknown): ClientError {
     if (error instanceof ClientError) return error;
-    if (error instanceof Error && error.name === 'FencedError') {
+    const kind = (error as { kind?: unknown }).kind;
+    const text = error instanceof Error ? error.message : String(error);
+    if (kind === 'refused') return new ClientError('refused', 'DATABASE_REFUSED', text, { cause: error });
+    if (kind === 'fatal') return new ClientError('fatal', 'DATABASE_TABLE', `PostgreSQL: ${text}`, { cause: error });
+    if (kind === 'fenced') {
       // 'partition' fencing: give the partition up. 'instance': the group moved on; redo, as its new owner will.
-      const kind = this.ctx.adapter.fencing === 'partition' ? 'fenced' : 'membership';
-      return new ClientError(kind, 'DATABASE_FENCED', error.message, { cause: error });
+      const as = this.ctx.adapter.fencing === 'partition' ? 'fenced' : 'membership';
+      return new ClientError(as, 'DATABASE_FENCED', text, { cause: error });
     }
-    const message = error instanceof Error ? error.message : String(error);
-    return new ClientError('abortable', 'DATABASE', `PostgreSQL: ${message}`, { cause: error });
+    return new ClientError('abortable', 'DATABASE', `PostgreSQL: ${text}`, { cause: error });
   }
 }
 

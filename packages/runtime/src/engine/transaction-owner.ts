@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { RawRecord } from '@exactly/core';
 import { backoffMs } from '../backoff.js';
 import type { PartitionOffset, SentEnds, TransactionalProducerPort, TransactionPort } from '../port/client.js';
 import { ClientError } from '../port/errors.js';
@@ -187,7 +188,7 @@ export class TransactionOwner {
 
   /**
    * The fast path, for a transaction with nothing for Kafka: `alone` (a database keeping the offsets) commits
-   * the batch by itself; Kafka's transaction is not used. 2 is its COMMIT; 3 as usual.
+   * the batch by itself; Kafka's transaction is not used. Its 1 writes the rows, its 2 is the COMMIT; 3 as usual.
    */
   private async commitAlone(
     work: BatchWork,
@@ -196,14 +197,20 @@ export class TransactionOwner {
     began: number,
   ): Promise<void> {
     try {
+      await alone.prepareAlone?.();
+    } catch (error) {
+      await abortAll(participants);
+      throw new TransactionFailure('prepare', toClientError(error), performance.now() - began);
+    }
+    try {
       await alone.commitAlone?.();
     } catch (error) {
       const cause = toClientError(error);
       // Refused by its fencing check: nothing committed. Anything else may have come after COMMIT was sent.
-      const refused = cause.kind === 'fenced' || cause.kind === 'membership';
-      if (refused) await abortAll(participants);
+      const fenced = cause.kind === 'fenced' || cause.kind === 'membership';
+      if (fenced) await abortAll(participants);
       else for (const participant of participants) participant.inDoubt();
-      throw new TransactionFailure(refused ? 'prepare' : 'commit', cause, performance.now() - began);
+      throw new TransactionFailure(fenced ? 'prepare' : 'commit', cause, performance.now() - began);
     }
     await this.applyCommitted(participants, new Map());
     this.countCommitted(work, performance.now() - began);
@@ -251,6 +258,15 @@ export class TransactionOwner {
         throw error;
       }
     }
+  }
+
+  /**
+   * A participant's refusal of `input`'s part (a database refused its rows): the redo makes it a dead letter with
+   * `reason`, as a broker's refusal of its outputs does.
+   */
+  refuseInput(input: RawRecord, reason: string): void {
+    this.refused.add(input, reason);
+    this.refusalNoted = true;
   }
 
   /** A refused send: remember its input if it is known, else isolate inputs on the redo. */

@@ -12,7 +12,10 @@ export interface TablesPort {
   claim(partitions: readonly number[], decide: DecidePending): Promise<Map<number, TableClaim>>;
   /** COMMIT PREPARED or ROLLBACK PREPARED; one already resolved is fine. */
   resolve(gid: string, outcome: PendingOutcome): Promise<void>;
-  /** Begins a batch's database transaction under the fencing check of `claims` (it throws a FencedError). */
+  /**
+   * Begins a batch's database transaction under the fencing check of `claims`; rejects with an error whose `kind`
+   * is 'fenced' when another owner has taken one of them since.
+   */
   begin(claims: Iterable<TableClaim>): Promise<TableBatchPort>;
   close(): Promise<void>;
 }
@@ -35,7 +38,16 @@ export type DecidePending = (pending: PendingTableBatch) => Promise<PendingOutco
 
 /** One batch's database transaction. */
 export interface TableBatchPort {
+  /**
+   * Rejects with an error whose `kind` is 'refused' when the database refused the data (a constraint, a value its
+   * column cannot hold), 'fatal' when the rows do not fit the table (a missing column, no privilege).
+   */
   write(rows: readonly TableRow[]): Promise<void>;
+  /**
+   * After a refused write, in a new batch: each group (an input's rows) on its own until one is refused; answers
+   * its index and the reason. Nothing commits: the batch is rolled back.
+   */
+  findRefused(groups: readonly (readonly TableRow[])[]): Promise<{ index: number; reason: string } | undefined>;
   /** The rows and the next offsets, committed in this one transaction (nothing for Kafka in the batch). */
   commitWithOffsets(ends: ReadonlyMap<number, bigint>): Promise<void>;
   /** The note, then PREPARE TRANSACTION; answers the transaction's gid. */

@@ -1,6 +1,7 @@
 import type { KafkaSecurity } from '@exactly/core';
 import { type KafkaTarget, waitForLeaders, withAdmin } from '../kafka/client.js';
 import { type ReadRecord, readTopic } from '../kafka/read-topic.js';
+import { type TableCheck, type TableVerdict, tableProblems, verifyTable } from './tables.js';
 import { type ScannedRecord, scanTransactions } from './transaction-scan.js';
 
 const SOURCE_TOPIC = 'exactly.source.topic';
@@ -21,6 +22,11 @@ export interface VerifyOptions {
    * exactly once and have no output on any output topic; the others are checked as usual.
    */
   readonly deadLetter?: string;
+  /**
+   * Tables the processor writes rows to: each checked against the input (rows once per input, none for a dead
+   * letter) and against the output topics (a row exactly when the input's outputs are visible).
+   */
+  readonly tables?: readonly TableCheck[];
   readonly timeoutMs?: number;
 }
 
@@ -56,6 +62,8 @@ export interface Verdict {
   readonly orphans: number;
   readonly orderViolations: number;
   readonly abortedRead: number;
+  /** With `tables`: each table's check. */
+  readonly tables?: readonly TableVerdict[];
 }
 
 /**
@@ -101,6 +109,8 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
     if (topic === options.deadLetter) return deadLettered.has(id) ? 1 : 0;
     return deadLettered.has(id) ? 0 : expected;
   };
+  /** The inputs each output topic holds (read_committed), for the tables' check. */
+  const outputIds = new Map<string, Set<string>>();
   // Topics are read side by side: each has its own consumers.
   const verdicts = await Promise.all(
     topics.map(async (topic) => {
@@ -108,6 +118,9 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
         read(topic, 'read_committed'),
         scanTransactions(target, topic, timeoutMs),
       ]);
+      if (topic !== options.deadLetter) {
+        outputIds.set(topic, new Set(records.map((r) => `${r.headers[SOURCE_PARTITION]}:${r.headers[SOURCE_OFFSET]}`)));
+      }
       return {
         ...checkOutput(topic, records, options.input, inputIds, (id) => expectedFor(topic, id)),
         ...compareWithLog(records, scanned),
@@ -125,14 +138,18 @@ export async function verifyExactlyOnce(options: VerifyOptions): Promise<Verdict
     orderViolations: sum('orderViolations'),
     abortedRead: sum('abortedRead'),
   };
+  const tables = await Promise.all(
+    (options.tables ?? []).map((check) => verifyTable(check, inputIds, deadLettered, outputIds)),
+  );
   const problems =
+    tables.reduce((n, t) => n + tableProblems(t), 0) +
     verdict.missing +
     verdict.duplicated +
     verdict.orphans +
     verdict.orderViolations +
     verdict.abortedRead +
     sum('committedUnread');
-  return { ok: problems === 0, ...verdict };
+  return { ok: problems === 0, ...verdict, ...(options.tables ? { tables } : {}) };
 }
 
 /** Checks the read_committed view against the fate of every record, as the log's own markers tell it. */
