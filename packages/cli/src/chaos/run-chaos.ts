@@ -250,6 +250,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await feeding;
       log(`all ${done.kill + done.zombie + done['broker-kill'] + done.restart} events done; draining`);
       await waitForGroupCaughtUp(kafka.brokers, name, topics.input, 300_000);
+      // Drained, with PostgreSQL, also means: what a killed owner left prepared has been resolved by the next
+      // owner of its partitions (after a rebalance). One still there after the wait is a verdict's failure.
+      if (database) await waitForNoPrepared(database.url, 120_000, log);
     } finally {
       clearInterval(progress);
     }
@@ -289,6 +292,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const instance of instances) instance.close();
     await kafka.stop();
     await database?.stop();
+  }
+}
+
+/** Waits until the database holds no prepared transaction of Exactly's, or `timeoutMs` has passed. */
+async function waitForNoPrepared(url: string, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await withDatabase(url, async (db) => {
+      const { rows } = await db.query("SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE gid LIKE 'exactly:%'");
+      return (rows[0] as { n: number }).n;
+    }).catch(() => -1); // restarting: look again
+    if (left === 0) return;
+    if (Date.now() >= deadline) {
+      log(`${left} prepared transaction(s) still unresolved after ${timeoutMs} ms`);
+      return;
+    }
+    await delay(500);
   }
 }
 

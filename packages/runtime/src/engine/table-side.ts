@@ -111,6 +111,7 @@ export class TableSide {
         if (rows.length === 0) return; // nothing here: Kafka's transaction alone, the database's position lags
         const opened = await this.guard(open);
         gid = await this.guard(() => opened.prepare(ends));
+        this.ctx.log.debug({ gid, ends: endsRecord(ends), rows: rows.length }, 'database transaction prepared');
         crashPoint('prepared');
       },
       // Nothing for Kafka: the rows and the next offsets commit in one database transaction.
@@ -168,6 +169,7 @@ export class TableSide {
   private async resolve(pending: Unresolved & { outcome: PendingOutcome }): Promise<void> {
     try {
       await this.tables.resolve(pending.gid, pending.outcome);
+      this.ctx.log.debug({ gid: pending.gid, outcome: pending.outcome }, 'prepared database transaction resolved');
     } catch (error) {
       this.unresolved.set(pending.gid, pending);
       this.ctx.log.warn(

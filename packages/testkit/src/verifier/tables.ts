@@ -97,7 +97,7 @@ export async function verifyTable(
       rowsWithoutOutput,
       outputsWithoutRows,
       preparedLeft: prepared.rowCount ?? 0,
-      examples,
+      examples: [...examples, ...prepared.rows.map((r: { gid: string }) => `${check.table}: ${r.gid} left prepared`)],
     };
   } finally {
     await client.end();
