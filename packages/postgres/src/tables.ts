@@ -54,7 +54,7 @@ export class PostgresTables {
   }
 
   /**
-   * Takes `partitions` over: first resolves the prepared transactions their earlier owners left (`decide` says
+   * 0. Takes `partitions` over: first resolves the prepared transactions their earlier owners left (`decide` says
    * how), then raises each partition's fencing token, so that no earlier owner's transaction can commit any more.
    * A prepared transaction holds its partitions' rows locked: the claim waits at most CLAIM_LOCK_TIMEOUT, then
    * looks for prepared transactions again (one may have been prepared meanwhile).
@@ -113,7 +113,7 @@ export class PostgresTables {
   }
 
   /**
-   * 1. Begins a batch's transaction on `claims`: the fencing check comes first, and keeps the partitions' rows
+   * 1c (or the fast path's 1). Begins a batch's transaction on `claims`: the fencing check comes first, and keeps the partitions' rows
    * locked until the transaction ends, so that a new owner's claim waits for it (or for its resolution).
    */
   async begin(claims: Iterable<Claim>): Promise<TableBatch> {
@@ -208,7 +208,7 @@ export class TableBatch {
     }
   }
 
-  /** Table-only processors: the rows and the next offsets commit in this one transaction (no Kafka transaction). */
+  /** The fast path's 2: the rows and the next offsets commit in this one transaction (no Kafka transaction). */
   async commitWithOffsets(ends: ReadonlyMap<number, bigint>): Promise<void> {
     await this.end(async () => {
       await fence(this.client, this.tables, this.claims, ends);
@@ -217,7 +217,7 @@ export class TableBatch {
   }
 
   /**
-   * 2. Two-phase commit, first phase: the note, then PREPARE TRANSACTION. After it the rows are durable but
+   * 1c, its end: the next offsets under the fencing check, the note, then PREPARE TRANSACTION. After it the rows are durable but
    * invisible, and the partitions' rows stay locked until COMMIT PREPARED or ROLLBACK PREPARED.
    */
   async prepare(ends: ReadonlyMap<number, bigint>): Promise<string> {

@@ -161,6 +161,17 @@ describe.each(CLIENTS)('table outputs through run() with the %s client (real bro
     );
     const total = positions.reduce((sum, p) => sum + Number(p.next_offset), 0);
     expect(total).toBe(300); // each partition's next offset is past its last record: the database has them all
+    // Kafka's group has offsets too (copied for lag monitors), never ahead of the database's.
+    const admin = testClient(brokers).admin();
+    await admin.connect();
+    const [group] = await admin.fetchOffsets({ groupId: l.id, topics: [l.input] });
+    await admin.disconnect();
+    const inKafka = (group?.partitions ?? []).map((p) => Number(p.offset));
+    expect(inKafka.some((offset) => offset > 0)).toBe(true);
+    for (const p of group?.partitions ?? []) {
+      const inDatabase = positions.find((row) => row.partition === p.partition);
+      expect(Number(p.offset)).toBeLessThanOrEqual(Number(inDatabase?.next_offset ?? -1));
+    }
     await l.send(300, 100);
     running = await run(l.processor, options());
     try {

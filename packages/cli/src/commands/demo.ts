@@ -69,6 +69,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     for (;;) {
       await delay(500);
+      const failed = processorProcess.failedWith();
+      if (failed !== undefined) {
+        throw new Error(`the processor stopped (exit code ${failed}):\n${processorProcess.output.trim()}`);
+      }
       const produced = generator.produced();
       const lag = await groupLag(brokers, processor.id, topics.input).catch(() => undefined);
       if (lag !== undefined) processed = Math.max(processed, produced - lag);

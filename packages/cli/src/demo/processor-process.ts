@@ -52,6 +52,12 @@ export class ProcessorProcess {
     this.child = child;
   }
 
+  /** The process ended on its own with an error (not killed by the demo): its exit code, else undefined. */
+  failedWith(): number | undefined {
+    const code = this.child?.exitCode;
+    return code !== null && code !== undefined && code !== 0 ? code : undefined;
+  }
+
   async kill(signal: NodeJS.Signals): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;

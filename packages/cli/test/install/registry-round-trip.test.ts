@@ -16,7 +16,7 @@ import { type NpmRegistry, startNpmRegistry } from './npm-registry.js';
 const exec = promisify(execFile);
 const repository = fileURLToPath(new URL('../../../../', import.meta.url));
 /** In dependency order: a package is published after the ones it depends on. */
-const PACKAGES = ['core', 'read-committed', 'runtime', 'testkit', 'cli'] as const;
+const PACKAGES = ['core', 'read-committed', 'postgres', 'runtime', 'testkit', 'cli'] as const;
 /** What a production install must not bring: containers, SSH, native builds. */
 const DEVELOPMENT_ONLY = ['testcontainers', 'ssh2', 'cpu-features', 'dockerode'];
 const cliVersion = (
@@ -60,7 +60,7 @@ describe.each([
   beforeAll(async () => {
     app = join(appsDir, manager);
     await writeApplication(app, registry.url);
-    await inApp(manager, [...add, '@exactly/core', '@exactly/runtime']);
+    await inApp(manager, [...add, '@exactly/core', '@exactly/runtime', '@exactly/postgres']);
     await inApp(manager, [
       ...addDev,
       '@exactly/testkit',
@@ -83,7 +83,7 @@ describe.each([
       '--test-reporter=tap',
       'test/doubler.test.ts',
     ]);
-    expect(stdout).toMatch(/# pass 1\b/);
+    expect(stdout).toMatch(/# pass 2\b/);
     expect(stdout).toMatch(/# fail 0\b/);
   });
 
@@ -157,6 +157,16 @@ export default defineProcessor({
   handle: ({ key, value }) => ({ doubled: [{ key: key ?? 'none', value: { n: value.n * 2 } }] }),
 });
 `,
+    'src/ledger.ts': `import { defineProcessor, json, string, topic } from '@exactly/core';
+import { table } from '@exactly/postgres';
+
+export default defineProcessor({
+  id: 'ledger',
+  input: topic('transfers', { key: string(), value: json<{ id: string; cents: number }>() }),
+  outputs: { entries: table<{ transfer_id: string; cents: number }>('ledger_entries') },
+  handle: ({ value }) => ({ entries: [{ value: { transfer_id: value.id, cents: value.cents } }] }),
+});
+`,
     'src/main.ts': `import { run } from '@exactly/runtime';
 import doubler from './doubler.js';
 
@@ -167,11 +177,18 @@ process.once('SIGTERM', () => void running.stop());
 import { test } from 'node:test';
 import { TestDriver } from '@exactly/testkit';
 import doubler from '../src/doubler.js';
+import ledger from '../src/ledger.js';
 
 test('doubles', async () => {
   const driver = new TestDriver(doubler);
   await driver.send('a', { n: 21 });
   assert.deepEqual(driver.output('doubled').map((r) => r.value), [{ n: 42 }]);
+});
+
+test('writes a ledger row', async () => {
+  const driver = new TestDriver(ledger);
+  await driver.send('t-1', { id: 't-1', cents: 5 });
+  assert.deepEqual(driver.rows('entries'), [{ transfer_id: 't-1', cents: 5 }]);
 });
 `,
   };

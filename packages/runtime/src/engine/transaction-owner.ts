@@ -34,6 +34,9 @@ class TransactionFailure extends Error {
   }
 }
 
+/** How often the fast path copies the database's offsets to Kafka's group (see offsetsToKafka). */
+const OFFSETS_TO_KAFKA_MS = 5_000;
+
 /** Fenced this many times within FENCING_WINDOW_MS ('instance' fencing): another live process has this id. */
 const MAX_FENCINGS = 3;
 const FENCING_WINDOW_MS = 60_000;
@@ -83,6 +86,8 @@ export class TransactionOwner {
   readonly refused = new RefusedInputs();
   /** The last refusal named its input, or started isolating inputs: redoing makes progress. */
   private refusalNoted = false;
+  /** When the fast path last copied offsets to Kafka's group (performance.now()). */
+  private offsetsToKafkaAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -152,6 +157,7 @@ export class TransactionOwner {
       const alone = participants.find((p) => p.commitAlone !== undefined);
       if (alone && changes.length === 0 && !work.handled.some((h) => h.outputs.length > 0)) {
         await this.commitAlone(work, alone, participants, began);
+        await this.offsetsToKafka(offsets);
         return;
       }
       // 1b. Kafka's part: outputs (dead letters included), the participants' records, the offsets
@@ -214,6 +220,28 @@ export class TransactionOwner {
     }
     await this.applyCommitted(participants, new Map());
     this.countCommitted(work, performance.now() - began);
+  }
+
+  /**
+   * After the fast path, the offsets the database committed go to Kafka's group too, at most every
+   * OFFSETS_TO_KAFKA_MS: lag monitors read them there, and a restarted consumer starts near. Best effort (the
+   * database's are the truth, and the later of the two is where consuming goes on); a failure only discards the
+   * producer, which the next transaction opens again.
+   */
+  private async offsetsToKafka(offsets: readonly PartitionOffset[]): Promise<void> {
+    const now = performance.now();
+    if (now - this.offsetsToKafkaAt < OFFSETS_TO_KAFKA_MS || !this.producer) return;
+    this.offsetsToKafkaAt = now;
+    let transaction: TransactionPort | undefined;
+    try {
+      transaction = await this.producer.begin();
+      await transaction.sendOffsets(this.ctx.groupId, offsets);
+      await transaction.commit();
+    } catch (error) {
+      this.ctx.log.debug({ error: String(error) }, "the database's offsets could not be copied to Kafka's group");
+      await transaction?.abort().catch(() => {});
+      await this.discard();
+    }
   }
 
   /** 3. post-commit: the participants apply what committed; the owner forgets refusals and sizes what comes. */
