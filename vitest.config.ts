@@ -13,6 +13,7 @@ const UNIT_TESTS = [
   'packages/read-committed/test/**/*.test.ts',
   'packages/runtime/test/recovery.test.ts',
   'packages/runtime/test/state-recovery.test.ts',
+  'packages/runtime/test/tables-recovery.test.ts',
   'packages/runtime/test/error-table.test.ts',
   'packages/runtime/test/platformatic-errors.test.ts',
   'packages/runtime/test/client-boundary.test.ts',

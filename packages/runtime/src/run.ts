@@ -99,12 +99,13 @@ export async function run<I extends AnyTopic, O extends TopicMap, S extends Stor
   return runOnAdapter(processor as unknown as Processor, resolved, adapter, log);
 }
 
-/** run(), on a client adapter already made: the tests' fake adapter comes in here. */
+/** run(), on a client adapter already made: the tests' fake adapter (and fake database) come in here. */
 export async function runOnAdapter(
   generic: Processor,
   resolved: ResolvedOptions,
   adapter: ClientAdapter,
   log: Logger,
+  database?: TablesPort,
 ): Promise<RunningProcessor> {
   const processor = generic;
   const started = Date.now();
@@ -132,7 +133,7 @@ export async function runOnAdapter(
   let localState: LocalStateDir | undefined;
   let tables: TablesPort | undefined;
   try {
-    tables = await openDatabase(generic, resolved.postgres, bound.changelogTopics.length > 0);
+    tables = database ?? (await openDatabase(generic, resolved.postgres, bound.changelogTopics.length > 0));
   } catch (error) {
     await admin.close();
     throw error;
