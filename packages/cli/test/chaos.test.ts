@@ -25,7 +25,14 @@ describe.each(CLIENTS)(
       console.log(
         `[chaos ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
       );
-      expect(report.events).toEqual({ kill: 12, zombie: 2, 'broker-kill': 2, restart: 2 });
+      expect(report.events).toEqual({
+        kill: 12,
+        zombie: 2,
+        'broker-kill': 2,
+        restart: 2,
+        'phase-kill': 0,
+        'postgres-crash': 0,
+      });
       expect(verdict.inputs).toBeGreaterThanOrEqual(30_000); // a resend after a broker kill may add an input
       expect(verdict).toMatchObject({
         ok: true,
@@ -44,13 +51,13 @@ describe.each(CLIENTS)(
 // The same on a 3-node cluster (replication 3, min.insync 2), where broker kills hit the group coordinator and
 // a transaction coordinator of the running processors while the other nodes take over.
 describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while records flow', (client) => {
-  it('30,000 records, 6 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
+  it('20,000 records, 4 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
-      records: 30_000,
+      records: 20_000,
       partitions: 6,
       instances: 3,
-      kills: 6,
+      kills: 4,
       zombies: 1,
       brokerKills: 3,
       restarts: 1,
@@ -64,7 +71,7 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
       `[chaos 3 nodes ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
     );
     expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
-    expect(verdict.inputs).toBeGreaterThanOrEqual(30_000);
+    expect(verdict.inputs).toBeGreaterThanOrEqual(20_000);
     expect(report.inputsLost).toBe(0);
     const roles = report.brokerKills.map((k) => k.role);
     expect(roles).toContain('group coordinator');
@@ -107,3 +114,43 @@ describe.each(CLIENTS)(
     }, 600_000);
   },
 );
+
+// The PostgreSQL profile: each input a record and a row, committed together by two-phase commit, while
+// processors are killed (also inside the commit's windows: after PREPARE, after Kafka's commit), PostgreSQL
+// crashes, a zombie returns and the broker dies. docs/reliability.md has the full profile.
+describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, together', (client) => {
+  it('8,000 records, 3 SIGKILLs and 4 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
+    const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
+    const report = await runChaos({
+      records: 8_000,
+      partitions: 6,
+      instances: 3,
+      kills: 3,
+      zombies: 1,
+      brokerKills: 1,
+      restarts: 0,
+      seed,
+      client,
+      postgres: { phaseKills: 4, crashes: 1 },
+      log: (line) => console.log(`[chaos postgres ${client} seed ${seed}] ${line}`),
+    });
+    const { verdict } = report;
+    console.log(
+      `[chaos postgres ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
+    );
+    expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
+    expect(verdict.tables).toEqual([
+      expect.objectContaining({
+        missing: 0,
+        duplicated: 0,
+        orphans: 0,
+        rowsWithoutOutput: 0,
+        outputsWithoutRows: 0,
+        preparedLeft: 0,
+      }),
+    ]);
+    expect(verdict.tables?.[0]?.rows).toBe(verdict.inputs);
+    expect(report.events['postgres-crash']).toBe(1);
+    expect(report.inputsLost).toBe(0);
+  }, 600_000);
+});

@@ -8,7 +8,7 @@ export interface RecordedRun {
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
   > &
-    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals' | 'localState'>> & {
+    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals' | 'localState' | 'phaseKills'>> & {
       readonly verdict: Omit<ChaosReport['verdict'], 'outputs'>;
     };
 }
@@ -17,7 +17,8 @@ export interface RecordedRun {
 function columnOf(run: RecordedRun): string {
   const nodes = run.report.nodes ?? 1;
   const state = run.report.totals ? [run.report.localState ? 'stateful, local copies' : 'stateful'] : [];
-  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...state];
+  const database = run.report.phaseKills ? ['PostgreSQL'] : [];
+  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...state, ...database];
   return parts.join(', ');
 }
 
@@ -64,6 +65,16 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
     ['broker kill -9 (then restarted)', report.events['broker-kill']],
     ...coordinatorRows(report),
     ['clean restarts (SIGTERM)', report.events.restart],
+    [
+      "PostgreSQL: SIGKILLs timed after PREPARE / after Kafka's commit (tried)",
+      report.phaseKills
+        ? `${report.phaseKills.prepared} / ${report.phaseKills.decided} (${report.events['phase-kill'] ?? 0})`
+        : '-',
+    ],
+    [
+      'PostgreSQL crashes (immediate shutdown, then start)',
+      report.phaseKills ? (report.events['postgres-crash'] ?? 0) : '-',
+    ],
     ['records of aborted transactions in the output logs', report.abortedInLog],
     ['**duplicates**', v.duplicated],
     ['**missing**', v.missing],
@@ -75,9 +86,24 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
         ? `${report.totals.wrongTotals} (of ${report.totals.outputs} totals, ${report.totals.keys} accounts)`
         : '-',
     ],
+    ...tableRows(report),
     ['outputs citing no input', v.orphans],
     ['verdict', v.ok ? 'PASS' : 'FAIL'],
     ['wall time (verification)', `${report.seconds} s (${report.verifySeconds.toFixed(1)} s)`],
+  ];
+}
+
+/** With PostgreSQL: the table's check (rows once per input, a row exactly when its record is visible). */
+function tableRows(report: RecordedRun['report']): Array<[string, string | number]> {
+  const table = report.verdict.tables?.[0];
+  const show = (value: number | undefined) => (value === undefined ? '-' : value);
+  return [
+    ['**PostgreSQL: rows duplicated / missing**', table ? `${table.duplicated} / ${table.missing}` : '-'],
+    [
+      '**PostgreSQL: rows without their record / records without their row**',
+      table ? `${table.rowsWithoutOutput} / ${table.outputsWithoutRows}` : '-',
+    ],
+    ['**PostgreSQL: prepared transactions left**', show(table?.preparedLeft)],
   ];
 }
 
@@ -99,7 +125,10 @@ the cluster has three KRaft nodes (replication factor 3, \`min.insync.replicas\`
 at the node that coordinates the processors' consumer group, the node that coordinates a running instance's
 transactions (both found by Kafka's own rule: the leader of the internal topic's partition for the key), and
 any node; the killed node stays down 3-8 s while the others take over, and the run measures how long the
-group takes to commit again. Each processor fans every input out to two topics. When the events are over and the pipeline has drained, the verifier reads the
+group takes to commit again. With \`--postgres\` each input becomes a record and a PostgreSQL row, committed
+together by two-phase commit (docs/postgres.md); besides the kills above, processors are SIGKILLed inside the
+commit's windows (after \`PREPARE TRANSACTION\`, and after Kafka's commit before \`COMMIT PREPARED\`) and
+PostgreSQL is crashed, and the verifier also checks the table. Otherwise each processor fans every input out to two topics. When the events are over and the pipeline has drained, the verifier reads the
 topics: every input must appear exactly once on each output topic, in input order per partition, and the
 read_committed view must hold no record of an aborted transaction (checked against the transaction markers
 in the log itself). Modelled on Apache Kafka's own transactions system test.
@@ -132,7 +161,9 @@ ${table}
 |---|---|---|
 | CI | \`pnpm chaos --records 50000 --kills 20 --zombies 3 --broker-kills 2\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
 | CI, platformatic | the same with \`--client platformatic\` | every \`pnpm test\` on Node ≥ 22.22 (CI runs Node 24) |
-| CI, 3 nodes | \`pnpm chaos --records 30000 --kills 6 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
+| CI, 3 nodes | \`pnpm chaos --records 20000 --kills 4 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
+| CI, PostgreSQL | \`pnpm chaos --postgres --records 8000 --kills 3 --zombies 1 --broker-kills 1 --restarts 0 --phase-kills 4 --postgres-crashes 1 [--client platformatic]\`: each input a record and a row (two-phase commit) | every \`pnpm test\`, both clients |
+| full, PostgreSQL | \`pnpm chaos --postgres --records 1000000 --kills 100 --zombies 10 --broker-kills 5 --restarts 2 --phase-kills 45 --postgres-crashes 6 [--client platformatic] --write-docs docs/reliability.md\` | run by hand |
 | full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --restarts 5 [--client platformatic] [--nodes 3] --write-docs docs/reliability.md\` | run by hand; its result replaces its column above (kept in \`docs/reliability-runs.json\`) |
 `;
 }
