@@ -26,6 +26,8 @@ export { FencedError } from './errors.js';
 
 /** How long a claim waits for a row lock before it looks again for prepared transactions to resolve. */
 const CLAIM_LOCK_TIMEOUT = '2s';
+/** How long a batch's fencing check waits for its partitions' rows (held by nothing but a claim, briefly). */
+const BATCH_LOCK_TIMEOUT = '60s';
 
 /**
  * A processor's side of the database: claiming partitions (each new owner raises their fencing tokens), the
@@ -120,7 +122,8 @@ export class PostgresTables {
     const held = [...claims];
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      // A lock held longer than this is not a batch's (they are short): an error to recover from, not a hang.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'`);
       await fence(client, this, held);
       return new TableBatch(client, this, held);
     } catch (error) {

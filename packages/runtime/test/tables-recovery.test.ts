@@ -117,6 +117,20 @@ describe.each(MODES)('the database participant, %s fencing (fake Kafka, fake dat
     expect(ids(s.kafka.read(s.names.left))).toEqual(all(30));
   });
 
+  it('a PREPARE whose answer was lost: the partitions are claimed again before the next transaction, which resolves it', async () => {
+    const s = setUp(30);
+    s.tables.failNext('prepare', undefined, { takeEffect: true });
+    const app = await runOnFake(s.kafka, fencing, s.mixed, { maxBatchRecords: 5 }, s.tables);
+    try {
+      await until(() => s.committed() === 30 && s.tables.prepared.size === 0, 'every input committed, none prepared');
+    } finally {
+      await app.stop();
+    }
+    expect(s.tables.log.some((line) => line.startsWith('rollback prepared'))).toBe(true);
+    expect(s.rowIds()).toEqual(all(30));
+    expect(ids(s.kafka.read(s.names.left))).toEqual(all(30));
+  });
+
   it('tables only: batches commit in the database alone, with their offsets; Kafka gets only copies of them', async () => {
     const s = setUp(50);
     const app = await runOnFake(s.kafka, fencing, s.tableOnly, { maxBatchRecords: 5 }, s.tables);

@@ -88,7 +88,7 @@ export class TableSide {
     const open = async () => {
       const claims = [...ends.keys()].map((partition) => {
         const claim = this.claims.get(partition);
-        if (!claim) throw new Error(`unreachable: partition ${partition} written without a claim`);
+        if (!claim) throw new Error(`unreachable: partition ${partition} written without a claim (1a claims)`);
         return claim;
       });
       batch = await this.tables.begin(claims);
@@ -103,25 +103,36 @@ export class TableSide {
     const advance = () => {
       for (const [partition, end] of ends) this.positions.set(partition, end);
     };
+    /**
+     * A step of the batch's database transaction. When it fails for a reason of the database's (a lost connection,
+     * a server restarting), what it left is unknown (a PREPARE whose answer was lost leaves a prepared transaction
+     * holding the partitions' rows): the claims are dropped, and the next transaction claims them again first,
+     * which resolves whatever is there.
+     */
+    const step = async <T>(run: () => Promise<T>): Promise<T> =>
+      this.guard(run).catch((error: ClientError) => {
+        if (error.code === 'DATABASE') for (const partition of ends.keys()) this.forget(partition);
+        throw error;
+      });
     return {
-      settle: () => this.settle(),
+      settle: () => this.settle([...ends.keys()]),
       records: () => [],
       // 1c. Rows and Kafka outputs: the rows prepared (the note first), Kafka's commit decides.
       prepare: async () => {
         if (rows.length === 0) return; // nothing here: Kafka's transaction alone, the database's position lags
-        const opened = await this.guard(open);
-        gid = await this.guard(() => opened.prepare(ends));
+        const opened = await step(open);
+        gid = await step(() => opened.prepare(ends));
         this.ctx.log.debug({ gid, ends: endsRecord(ends), rows: rows.length }, 'database transaction prepared');
         crashPoint('prepared');
       },
       // Nothing for Kafka: the rows and the next offsets commit in one database transaction.
       prepareAlone: async () => {
-        await this.guard(open);
+        await step(open);
       },
       commitAlone: async () => {
         const opened = batch;
         if (!opened) throw new Error('unreachable: commitAlone() before prepareAlone()');
-        await this.guard(() => opened.commitWithOffsets(ends));
+        await step(() => opened.commitWithOffsets(ends));
         advance();
       },
       // 3. COMMIT PREPARED. If it fails, the decision (commit) is kept and applied before the next transaction.
@@ -156,13 +167,18 @@ export class TableSide {
     if (culprit && found) refuse(culprit.input, found.reason);
   }
 
-  /** 1a. Applies every outcome this owner still owes the database (deciding the unknown ones from Kafka). */
-  private async settle(): Promise<void> {
+  /**
+   * 1a. Applies every outcome this owner still owes the database (deciding the unknown ones from Kafka), and claims
+   * again the transaction's `partitions` whose claims a database failure dropped (resolving what it left).
+   */
+  private async settle(partitions: readonly number[]): Promise<void> {
     for (const pending of [...this.unresolved.values()]) {
       const outcome = pending.outcome ?? (await this.decide(pending));
       await this.guard(() => this.tables.resolve(pending.gid, outcome));
       this.unresolved.delete(pending.gid);
     }
+    const unclaimed = partitions.filter((partition) => !this.claims.has(partition));
+    if (unclaimed.length > 0) await this.claim(unclaimed);
   }
 
   /** Resolves one prepared transaction now, or keeps it (with its outcome) for settle() if the database fails. */

@@ -20,14 +20,21 @@ export class FakeTables implements TablesPort {
   readonly nextOffsets = new Map<number, bigint>();
   readonly prepared = new Map<string, Prepared>();
   readonly log: string[] = [];
-  private failures: Array<{ call: TablesCall; error: Error }> = [];
+  private failures: Array<{ call: TablesCall; error: Error; takeEffect: boolean }> = [];
   /** Rows the database refuses (as a constraint would), every time. */
   private refuses: (row: TableRow) => boolean = () => false;
   private gids = 0;
 
-  /** The next `call` fails with `error` (a PostgreSQL error, or one with a `kind` the engine reads). */
-  failNext(call: TablesCall, error: Error = new Error(`connection terminated (fake ${call})`)): void {
-    this.failures.push({ call, error });
+  /**
+   * The next `call` fails with `error` (a PostgreSQL error, or one with a `kind` the engine reads). With
+   * `takeEffect`, it happens first and only its answer is lost (a PREPARE whose connection then broke).
+   */
+  failNext(
+    call: TablesCall,
+    error: Error = new Error(`connection terminated (fake ${call})`),
+    { takeEffect = false } = {},
+  ): void {
+    this.failures.push({ call, error, takeEffect });
   }
 
   /** Every write holding a row `refuses` accepts is refused (kind 'refused'), as a constraint would. */
@@ -102,6 +109,7 @@ export class FakeTables implements TablesPort {
       },
       prepare: async (ends) => {
         end();
+        const lost = this.takeEffectFault('prepare');
         this.fault('prepare');
         this.check(held);
         const gid = `fake-${++this.gids}`;
@@ -110,6 +118,7 @@ export class FakeTables implements TablesPort {
           ends: Object.fromEntries([...ends].map(([p, e]) => [String(p), e.toString()])),
         });
         this.log.push(`prepare ${gid}`);
+        if (lost) throw lost;
         return gid;
       },
       rollback: async () => {
@@ -131,8 +140,16 @@ export class FakeTables implements TablesPort {
     }
   }
 
+  /** A failure of `call` that takes effect first: taken off the list, thrown by the caller afterwards. */
+  private takeEffectFault(call: TablesCall): Error | undefined {
+    const index = this.failures.findIndex((f) => f.call === call && f.takeEffect);
+    if (index < 0) return undefined;
+    const [failure] = this.failures.splice(index, 1);
+    return failure?.error;
+  }
+
   private fault(call: TablesCall): void {
-    const index = this.failures.findIndex((f) => f.call === call);
+    const index = this.failures.findIndex((f) => f.call === call && !f.takeEffect);
     if (index < 0) return;
     const [failure] = this.failures.splice(index, 1);
     if (failure) throw failure.error;
