@@ -1,6 +1,6 @@
 // A contender's process: started with its BENCH_* environment, sampled from /proc, stopped with SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { BenchEnv, Contender } from './contenders.js';
 
 export interface ProcessSample {
@@ -85,4 +85,30 @@ export class ContenderProcess {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * CPU time (user + system, in clock ticks) of a server and its child processes: PostgreSQL's postmaster, its
+ * backends and background workers (those that exited are in the postmaster's cutime and cstime, once reaped).
+ * Undefined when `pid` is gone.
+ */
+export function processTreeCpuTicks(pid: number): number | undefined {
+  const fieldsOf = (p: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  const own = fieldsOf(pid);
+  if (!own) return undefined;
+  // utime, stime, cutime, cstime (fields 14-17 of stat; here from the state field, the 3rd, on).
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = fieldsOf(entry);
+    if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
 }

@@ -26,6 +26,14 @@ export interface BenchEnv {
   readonly BENCH_RIGHT: string;
   /** Consumer group (and transactional id prefix / application.id). */
   readonly BENCH_GROUP: string;
+  /**
+   * Only for a contender with `postgres` (`pnpm bench --postgres`): the database its tables are in, and the
+   * tables (created empty by the benchmark before it starts) that take RIGHT's `{id}` and, for 'tables', LEFT's
+   * record instead of the topics. Read by `exactly run` (DATABASE_URL) and bench/src/contenders/exactly-postgres.ts.
+   */
+  readonly DATABASE_URL?: string;
+  readonly BENCH_LEFT_TABLE?: string;
+  readonly BENCH_RIGHT_TABLE?: string;
 }
 
 export interface Command {
@@ -44,8 +52,13 @@ export interface Contender {
   readonly goals: boolean;
   /** The workloads it implements. */
   readonly workloads: readonly Workload[];
-  /** Run only when named (--contenders) or by `--compression`, never in a default run. */
+  /** Run only when named (--contenders) or by `--compression` or `--postgres`, never in a default run. */
   readonly onRequest?: boolean;
+  /**
+   * Outputs as PostgreSQL tables (`--postgres`): 'mixed', RIGHT is a table and LEFT a topic (two-phase commit);
+   * 'tables', both are tables (one PostgreSQL transaction per batch). See bench/src/tables.ts.
+   */
+  readonly postgres?: 'mixed' | 'tables';
   /** Run once per `pnpm bench` before anything is measured, e.g. a build; only for selected contenders. */
   readonly prepare?: (log: (line: string) => void) => Promise<void>;
   /** The process to start; `env` is also in its environment. */
@@ -55,20 +68,22 @@ export interface Contender {
 /** The reference rows the ratios are computed against. */
 export const AT_LEAST_ONCE = 'at-least-once';
 export const KAFKA_STREAMS = 'kafka-streams';
+/** The plain Kafka contender the PostgreSQL ones (`--postgres`) are compared with: the same client, topics only. */
+export const PLAIN_KAFKA = 'exactly-platformatic';
 /** Exactly's commit interval in the benchmark (its default); the latency goal is this + 50 ms. */
 export const COMMIT_INTERVAL_MS = 100;
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
-/** An `exactly run` of bench/src/contenders/exactly.ts with the given client adapter. */
+/** An `exactly run` of `file` (default bench/src/contenders/exactly.ts) with the given client adapter. */
 const exactlyRun =
-  (client: 'kafkajs' | 'platformatic', extra: () => readonly string[] = () => []) =>
+  (client: 'kafkajs' | 'platformatic', extra: () => readonly string[] = () => [], file = './contenders/exactly.ts') =>
   (env: BenchEnv): Command => ({
     command: process.execPath,
     args: [
       path('../../packages/cli/dist/bin.js'),
       'run',
-      path('./contenders/exactly.ts'),
+      path(file),
       '--brokers',
       env.BENCH_BROKERS,
       '--client',
@@ -95,7 +110,7 @@ export const contenders: readonly Contender[] = [
     command: exactlyRun('kafkajs'),
   },
   {
-    name: 'exactly-platformatic',
+    name: PLAIN_KAFKA,
     label: 'Exactly, exactly-once (platformatic adapter, KIP-447, default settings)',
     about:
       '`exactly run bench/src/contenders/exactly.ts --client platformatic`: the runtime with its default settings ' +
@@ -126,6 +141,32 @@ export const contenders: readonly Contender[] = [
       command: exactlyRun('platformatic', () => ['--compression', codec]),
     }),
   ),
+  // `pnpm bench --postgres`: PostgreSQL tables as outputs, against the plain Kafka contender (PLAIN_KAFKA).
+  {
+    name: 'exactly-pg-mixed',
+    label: "Exactly (platformatic), RIGHT's {id} as a PostgreSQL row, LEFT a topic: two-phase commit",
+    about:
+      '`exactly run bench/src/contenders/exactly-postgres.ts --client platformatic` with `BENCH_RIGHT_TABLE`: ' +
+      "RIGHT's `{id}` becomes a row of a table, LEFT stays a topic; each batch commits with PREPARE TRANSACTION, " +
+      "Kafka's commit and COMMIT PREPARED (docs/postgres.md).",
+    goals: false,
+    workloads: ['fan-out'],
+    onRequest: true,
+    postgres: 'mixed',
+    command: exactlyRun('platformatic', () => [], './contenders/exactly-postgres.ts'),
+  },
+  {
+    name: 'exactly-pg-tables',
+    label: 'Exactly (platformatic), both outputs as PostgreSQL rows: one PostgreSQL transaction per batch',
+    about:
+      "the same with `BENCH_LEFT_TABLE` too: LEFT's record becomes a row (`id`, `pad`) of a second table, no topic " +
+      'output; each batch commits in one PostgreSQL transaction with its offsets, without a Kafka transaction.',
+    goals: false,
+    workloads: ['fan-out'],
+    onRequest: true,
+    postgres: 'tables',
+    command: exactlyRun('platformatic', () => [], './contenders/exactly-postgres.ts'),
+  },
   {
     name: AT_LEAST_ONCE,
     label: 'at-least-once baseline (KafkaJS by hand)',

@@ -1,10 +1,10 @@
 // docs/benchmarks.md is written by several commands: `pnpm bench` writes the page, and the state measurements
 // (`pnpm bench --workload count`, `pnpm bench:state`, `pnpm bench:kv`) each write one block of its "State"
-// section. A block sits between two HTML comments, so each command replaces its own and keeps the others'.
+// section, as `pnpm bench --compression`, `--postgres` and `pnpm bench:pg` write theirs. A block sits between two HTML comments, so each command replaces its own and keeps the others'.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-export type BlockName = 'count' | 'restore' | 'kv' | 'compression' | 'pg-clients';
+export type BlockName = 'count' | 'restore' | 'kv' | 'compression' | 'pg-clients' | 'postgres';
 
 export const BENCHMARKS_DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
@@ -28,10 +28,23 @@ export function keptBlock(doc: string, name: BlockName, command: string): string
   return blockOf(doc, name) ?? block(name, `Not measured yet: run \`${command}\`.`);
 }
 
-/** Writes `content` as block `name` of docs/benchmarks.md, in place of the block there. */
-export async function writeBlock(name: BlockName, content: string): Promise<void> {
-  const doc = await readFile(BENCHMARKS_DOC, 'utf8');
+/**
+ * Writes `content` as block `name` of the page (`path`, default docs/benchmarks.md), in place of the block there.
+ * A page written before the block existed has none: `insert` places it (returns the page with it), if given.
+ */
+export async function writeBlock(
+  name: BlockName,
+  content: string,
+  { path = BENCHMARKS_DOC, insert }: { path?: string; insert?: (page: string, block: string) => string } = {},
+): Promise<void> {
+  const doc = await readFile(path, 'utf8');
   const old = blockOf(doc, name);
-  if (!old) throw new Error(`docs/benchmarks.md has no ${begin(name)} block: run pnpm bench once to write the page`);
-  await writeFile(BENCHMARKS_DOC, doc.replace(old, block(name, content)));
+  const written = block(name, content);
+  if (old)
+    await writeFile(
+      path,
+      doc.replace(old, () => written),
+    );
+  else if (insert) await writeFile(path, insert(doc, written));
+  else throw new Error(`${path} has no ${begin(name)} block: run pnpm bench once to write the page`);
 }

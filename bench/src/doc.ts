@@ -1,6 +1,6 @@
 // docs/benchmarks.md, written by every `pnpm bench` from the run's summaries.
 
-import { COMMIT_INTERVAL_MS, type Contender } from './contenders.js';
+import { COMMIT_INTERVAL_MS, type Contender, PLAIN_KAFKA } from './contenders.js';
 import { keptBlock } from './doc-blocks.js';
 import { DRAIN_TIMEOUT_MS } from './latency.js';
 import { median } from './stats.js';
@@ -35,7 +35,8 @@ export function benchmarksDoc(
 records, interleaved (A, B, C, A, B, C, ...), so that the *ratios* mean something on a shared machine whose
 absolute speed drifts from run to run. Flags: \`--quick\`, \`--partitions 6,24,96\`, \`--runs n\`,
 \`--records n\`, \`--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}\`, \`--rate n\`,
-\`--latency-seconds n\`, \`--workload count\` (the stateful workload; see State). Each run writes \`bench/results/<timestamp>.json\` (every measurement) and this page.
+\`--latency-seconds n\`, \`--workload count\` (the stateful workload; see State), \`--compression\` and \`--postgres\`
+(their own sections), \`--doc path\` (write another copy of this page). Each run writes \`bench/results/<timestamp>.json\` (every measurement) and this page.
 
 ${meta.quick ? '**This page is from a quick run (`--quick`): fewer records, shorter latency phases, one latency run. Indicative only; `pnpm bench` gives the numbers to quote.**\n\n' : ''}## Where we stand against the goals
 
@@ -118,6 +119,8 @@ codec, on input records whose 1 KB padding is words (compressing about as real J
 the codec that keeps throughput within 10% of none and writes the fewest bytes.
 
 ${keptBlock(meta.previous, 'compression', 'pnpm bench --compression')}
+
+${postgresSection(keptBlock(meta.previous, 'postgres', 'pnpm bench --postgres'))}
 
 ## PostgreSQL clients
 
@@ -274,6 +277,72 @@ ${rows.join('\n')}`;
   return `${meta.setup}
 
 ${sections.join('\n\n')}
+
+Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.`;
+}
+
+/** The "PostgreSQL" section around its block (also placed by `pnpm bench --postgres` in a page without it). */
+export function postgresSection(block: string): string {
+  return `## PostgreSQL
+
+Table outputs (\`table()\` of \`@exactly/postgres\`, docs/postgres.md) against the plain Kafka contender with the same
+client, on the same records in the same run: the fan-out with RIGHT's \`{id}\` as a row and LEFT a topic (two-phase
+commit: PREPARE TRANSACTION, Kafka's commit, COMMIT PREPARED), and with both as rows (no topic output: one
+PostgreSQL transaction per batch). Each run writes to new tables (\`id bigint, pad text\` for LEFT's record,
+\`id bigint\` for RIGHT's), each with \`at timestamptz DEFAULT clock_timestamp()\`: with LEFT a table, records/s
+is its rows over the span of their \`at\` (the rows' insert times, as the topics' append times for the others).
+
+${block}`;
+}
+
+/** The "postgres" block: `pnpm bench --postgres`, table outputs against the plain Kafka contender. */
+export function postgresBlock(
+  summaries: readonly ScenarioSummary[],
+  results: readonly ScenarioResult[],
+  meta: { command: string; date: string; setup: string; versions: string; postgres: string },
+): string {
+  const sections = summaries.map((s) => {
+    const runs = results.find((r) => r.partitions === s.partitions)?.throughput ?? {};
+    const plain = s.rows.find((r) => r.name === PLAIN_KAFKA)?.recordsPerSecond.median;
+    const toPlain = (r: ContenderRow) => (plain ? Number((r.recordsPerSecond.median / plain).toFixed(2)) : undefined);
+    const rows = s.rows.map((r) => {
+      const measured = runs[r.name] ?? [];
+      const pgCpu = median(measured.map((m) => m.postgresCpuSecondsPer100k ?? Number.NaN));
+      const counts = measured.flatMap((m) =>
+        m.rows ? [m.rows.right, ...(m.rows.left === undefined ? [] : [m.rows.left])] : [],
+      );
+      const committed = counts.length ? n(Math.min(...counts)) : '-';
+      return `| ${r.label} | ${n(r.recordsPerSecond.median)} | ${range(r.recordsPerSecond)} | ${x(toPlain(r))} | ${r.cpuSecondsPer100k} | ${Number.isNaN(pgCpu) ? '-' : pgCpu.toFixed(2)} | ${r.peakRssMb} | ${committed} |`;
+    });
+    const ratio = (name: string) => {
+      const row = s.rows.find((r) => r.name === name);
+      return row ? toPlain(row) : undefined;
+    };
+    const mixed = ratio('exactly-pg-mixed');
+    const tables = ratio('exactly-pg-tables');
+    const percent = (v: number) => `${Math.abs(Math.round((1 - v) * 100))}% ${v <= 1 ? 'fewer' : 'more'}`;
+    const lines = [
+      mixed === undefined
+        ? undefined
+        : `**The cost of the second phase** (RIGHT as rows, two-phase commit, against topics only): ${x(mixed)}× the plain contender's records/s (${percent(mixed)}).`,
+      tables === undefined
+        ? undefined
+        : `**Tables only** (one PostgreSQL transaction per batch): ${x(tables)}× the plain contender's records/s, in rows of LEFT's table (${percent(tables)}).`,
+    ].filter((line) => line !== undefined);
+    return `${s.partitions} input partitions, ${n(s.records)} records per contender per run:
+
+| contender | records/s (median) | spread (min – max) | × plain Kafka | CPU s per 100k records | PostgreSQL CPU s per 100k records | peak RSS (MB) | rows per table (fewest in a run) |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+${lines.length ? lines.join(' ') : 'The plain Kafka contender or the PostgreSQL ones were not run: no ratios.'}`;
+  });
+  return `${meta.setup} ${meta.postgres}.
+
+${sections.join('\n\n')}
+
+CPU: the contender's process (start-up left out), and the PostgreSQL server's processes (postmaster, backends and
+background workers) over the same span; peak RSS: the contender's process.
 
 Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.`;
 }

@@ -1,6 +1,7 @@
 // The flags of `pnpm bench`, and the defaults of a full and a quick run.
 import { parseArgs } from 'node:util';
-import { type Contender, contenders, WORKLOADS, type Workload } from './contenders.js';
+import { type Contender, contenders, PLAIN_KAFKA, WORKLOADS, type Workload } from './contenders.js';
+import { BENCHMARKS_DOC } from './doc-blocks.js';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -22,11 +23,18 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   /** `--compression`: the default client with each output codec, on input that compresses like real JSON. */
   readonly compression: boolean;
+  /**
+   * `--postgres`: PostgreSQL tables as outputs (the contenders with `postgres`) against the plain Kafka contender
+   * (PLAIN_KAFKA); the benchmark starts a local PostgreSQL for the run.
+   */
+  readonly postgres: boolean;
+  /** The page the run writes (`--doc`): docs/benchmarks.md unless set, e.g. to try a change on a copy. */
+  readonly doc: string;
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--compression] [--partitions 6,24,96] [--runs n] [--records n]
-                  [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
-                  [--rate records/s] [--latency-seconds n]`;
+export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--compression | --postgres] [--partitions 6,24,96] [--runs n]
+                  [--records n] [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
+                  [--rate records/s] [--latency-seconds n] [--doc path (default docs/benchmarks.md)]`;
 
 export function parseOptions(args: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -42,9 +50,13 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       rate: { type: 'string' },
       'latency-seconds': { type: 'string' },
       compression: { type: 'boolean', default: false },
+      postgres: { type: 'boolean', default: false },
+      doc: { type: 'string' },
     },
   });
   const compression = values.compression ?? false;
+  const postgres = values.postgres ?? false;
+  if (compression && postgres) throw new Error(`--compression and --postgres are separate runs\n${USAGE}`);
   const quick = values.quick ?? false;
   const workload = values.workload as Workload;
   if (!WORKLOADS.includes(workload)) throw new Error(`unknown workload '${values.workload}'\n${USAGE}`);
@@ -52,10 +64,13 @@ export function parseOptions(args: readonly string[]): BenchOptions {
   const runs = positive('runs', values.runs ?? '3');
   const able = contenders.filter((c) => c.workloads.includes(workload));
   const codecs = able.filter((c) => c.name.startsWith('exactly-platformatic-') && c.onRequest);
+  if (postgres && counting) throw new Error(`--postgres measures the fan-out workload only\n${USAGE}`);
   // The broker's ceiling is a stateless measure: not run with a count.
   const byDefault = compression
     ? codecs.map((c) => c.name)
-    : [...able.filter((c) => !c.onRequest).map((c) => c.name), ...(counting ? [] : ['ceiling'])];
+    : postgres
+      ? [PLAIN_KAFKA, ...able.filter((c) => c.postgres).map((c) => c.name)]
+      : [...able.filter((c) => !c.onRequest).map((c) => c.name), ...(counting ? [] : ['ceiling'])];
   const names = (values.contenders ?? byDefault.join(',')).split(',').map((name) => name.trim());
   for (const name of names)
     if (name !== 'ceiling' && !able.some((c) => c.name === name))
@@ -65,12 +80,13 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     workload,
     keys: counting ? positive('keys', values.keys ?? '10000') : undefined,
     // Full: >= 20 s per contender at up to 50k records/s. Quick: a few seconds each.
-    records: positive('records', values.records ?? (quick ? '150000' : compression ? '500000' : '1000000')),
-    partitions: (values.partitions ?? (quick || counting || compression ? '6' : '6,24,96'))
+    records: positive('records', values.records ?? (quick ? '150000' : compression || postgres ? '500000' : '1000000')),
+    partitions: (values.partitions ?? (quick || counting || compression || postgres ? '6' : '6,24,96'))
       .split(',')
       .map((p) => positive('partitions', p)),
     runs,
-    latencyRuns: counting || compression ? 0 : quick ? 1 : runs,
+    // The latency phase reads LEFT as a topic: not run for the special sets (nor, in scenario.ts, for tables).
+    latencyRuns: counting || compression || postgres ? 0 : quick ? 1 : runs,
     contenders: able.filter((c) => names.includes(c.name)),
     ceiling: !counting && names.includes('ceiling'),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate),
@@ -78,6 +94,8 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     // At the full rate before the window opens: V8's and the JVM's JIT settle within ~10 s (measured).
     warmupSeconds: quick ? 5 : 10,
     compression,
+    postgres,
+    doc: values.doc ?? BENCHMARKS_DOC,
   };
 }
 

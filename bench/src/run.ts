@@ -5,10 +5,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKafkaJars, startKafka } from '@exactly/testkit';
+import { ensureKafkaJars, startKafka, startPostgres } from '@exactly/testkit';
+import pg from 'pg';
 import { contenders } from './contenders.js';
-import { benchmarksDoc, compressionBlock, countBlock } from './doc.js';
-import { BENCHMARKS_DOC, writeBlock } from './doc-blocks.js';
+import { benchmarksDoc, compressionBlock, countBlock, postgresBlock, postgresSection } from './doc.js';
+import { writeBlock } from './doc-blocks.js';
 import { parseOptions, USAGE } from './options.js';
 import { runScenario } from './scenario.js';
 import { type ScenarioResult, summarize } from './summary.js';
@@ -41,17 +42,29 @@ const kafkaLibs = options.ceiling ? await ensureKafkaJars() : '';
 
 const kafka = await startKafka({ localOnly: process.env.KAFKA_BROKERS === undefined });
 const results: ScenarioResult[] = [];
+// Contenders with tables (`--postgres`): one local PostgreSQL for the run (the testkit's: fsync off), stopped at the end.
+let postgresAbout = '';
 try {
-  for (const partitions of options.partitions)
-    results.push(
-      await runScenario(partitions, {
-        brokers: kafka.brokers,
-        logDirs: kafka.cluster?.nodes.map((node) => join(node.dir, 'data')) ?? [],
-        kafkaLibs,
-        options,
-        log,
-      }),
-    );
+  const database = options.contenders.some((c) => c.postgres) ? await startPostgres({ localOnly: true }) : undefined;
+  try {
+    if (database) {
+      postgresAbout = `${await serverVersion(database.url)}: one local server for the run (fsync, synchronous_commit and full_page_writes off, as the testkit runs it), on the same machine`;
+      log(`PostgreSQL: ${database.url} (${postgresAbout})`);
+    }
+    for (const partitions of options.partitions)
+      results.push(
+        await runScenario(partitions, {
+          brokers: kafka.brokers,
+          logDirs: kafka.cluster?.nodes.map((node) => join(node.dir, 'data')) ?? [],
+          kafkaLibs,
+          options,
+          log,
+          ...(database ? { postgres: { url: database.url, pid: database.local?.pid } } : {}),
+        }),
+      );
+  } finally {
+    await database?.stop();
+  }
 } finally {
   await kafka.stop();
 }
@@ -75,17 +88,30 @@ const saved = {
   summaries,
 };
 await writeFile(path(`../results/${date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(saved, null, 2)}\n`);
+const page = { path: options.doc };
 if (options.compression) {
   await writeBlock(
     'compression',
     compressionBlock(summaries, results, { command, date, setup, versions: versionLine }),
+    page,
+  );
+} else if (options.postgres) {
+  await writeBlock(
+    'postgres',
+    postgresBlock(summaries, results, { command, date, setup, versions: versionLine, postgres: postgresAbout }),
+    // A page from before the block: its section goes before "PostgreSQL clients" (as benchmarksDoc places it).
+    { ...page, insert: (doc, block) => insertSection(doc, postgresSection(block), '## PostgreSQL clients') },
   );
 } else if (options.workload === 'count') {
-  await writeBlock('count', countBlock(summaries, { command, date, setup, versions: versionLine, keys: options.keys }));
+  await writeBlock(
+    'count',
+    countBlock(summaries, { command, date, setup, versions: versionLine, keys: options.keys }),
+    page,
+  );
 } else {
-  const previous = await readFile(BENCHMARKS_DOC, 'utf8').catch(() => '');
+  const previous = await readFile(options.doc, 'utf8').catch(() => '');
   await writeFile(
-    BENCHMARKS_DOC,
+    options.doc,
     benchmarksDoc(summaries, contenders, {
       previous,
       command,
@@ -103,4 +129,22 @@ for (const s of summaries)
     log(
       `${s.partitions} partitions  ${r.name.padEnd(14)} median ${r.recordsPerSecond.median} rec/s (${r.recordsPerSecond.min}-${r.recordsPerSecond.max})  x ALO ${r.toAtLeastOnce ?? '-'}  x KS ${r.toKafkaStreams ?? '-'}  x ceiling ${r.toCeiling ?? '-'}  p99 ${r.latency?.p99Ms ?? '-'} ms`,
     );
-log(`Written: docs/benchmarks.md and bench/results/ (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+log(`Written: ${options.doc} and bench/results/ (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+/** `doc` with `section` before the heading `before` (else at the end). */
+function insertSection(doc: string, section: string, before: string): string {
+  const at = doc.indexOf(`\n${before}\n`);
+  return at < 0 ? `${doc.trimEnd()}\n\n${section}\n` : `${doc.slice(0, at + 1)}${section}\n\n${doc.slice(at + 1)}`;
+}
+
+/** The server's version, e.g. "PostgreSQL 15.14". */
+async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return `PostgreSQL ${rows[0]?.server_version.split(' ')[0] ?? 'unknown'}`;
+  } finally {
+    await client.end();
+  }
+}

@@ -7,6 +7,7 @@ import { type LatencyMeasurement, measureLatency } from './latency.js';
 import type { BenchOptions } from './options.js';
 import { median } from './stats.js';
 import type { ScenarioResult } from './summary.js';
+import type { BenchPostgres } from './tables.js';
 import { measureThroughput, type ThroughputMeasurement } from './throughput.js';
 import { createTopics, deleteTopics, uniqueName } from './topics.js';
 
@@ -18,6 +19,8 @@ export interface ScenarioContext {
   readonly kafkaLibs: string;
   readonly options: BenchOptions;
   readonly log: (line: string) => void;
+  /** The run's PostgreSQL, when a contender has tables (`--postgres`). */
+  readonly postgres?: BenchPostgres;
 }
 
 export async function runScenario(partitions: number, context: ScenarioContext): Promise<ScenarioResult> {
@@ -44,10 +47,16 @@ export async function runScenario(partitions: number, context: ScenarioContext):
       for (const contender of options.contenders) {
         const m = await measureThroughput(contender, brokers, input, options.records, partitions, options.workload, {
           logDirs: context.logDirs,
+          ...(context.postgres ? { postgres: context.postgres } : {}),
         });
         throughput.get(contender.name)?.push(m);
+        const rows = m.rows
+          ? `  rows ${m.rows.left === undefined ? '' : `${m.rows.left} left, `}${m.rows.right} right`
+          : '';
+        const pgCpu =
+          m.postgresCpuSecondsPer100k === undefined ? '' : `  PostgreSQL ${m.postgresCpuSecondsPer100k} CPU s/100k`;
         log(
-          `${tag} throughput ${run}/${options.runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  ${m.seconds} s  ${m.outputs} outputs  ${m.outputMbOnDisk ?? '-'} MB output on disk  (${m.executable})`,
+          `${tag} throughput ${run}/${options.runs} ${contender.name.padEnd(14)} ${String(m.recordsPerSecond).padStart(7)} rec/s  ${m.cpuSecondsPer100k} CPU s/100k  ${m.peakRssMb} MB  ${m.seconds} s  ${m.outputs} outputs${rows}${pgCpu}  ${m.outputMbOnDisk ?? '-'} MB output on disk  (${m.executable})`,
         );
       }
       if (options.ceiling) {
@@ -63,9 +72,11 @@ export async function runScenario(partitions: number, context: ScenarioContext):
   }
 
   const { rate, rateSource } = latencyRate(options.rate, throughput);
-  const latency = new Map<string, LatencyMeasurement[]>(options.contenders.map((c) => [c.name, []]));
+  // The latency phase reads LEFT as a topic, and makes no tables: contenders with tables are left out of it.
+  const timed = options.contenders.filter((c) => !c.postgres);
+  const latency = new Map<string, LatencyMeasurement[]>(timed.map((c) => [c.name, []]));
   for (let run = 1; rate > 0 && run <= options.latencyRuns; run++) {
-    for (const contender of options.contenders) {
+    for (const contender of timed) {
       const m = await measureLatency(contender, brokers, partitions, {
         rate,
         seconds: options.latencySeconds,
