@@ -291,6 +291,10 @@ commit: PREPARE TRANSACTION, Kafka's commit, COMMIT PREPARED), and with both as 
 PostgreSQL transaction per batch). Each run writes to new tables (\`id bigint, pad text\` for LEFT's record,
 \`id bigint\` for RIGHT's), each with \`at timestamptz DEFAULT clock_timestamp()\`: with LEFT a table, records/s
 is its rows over the span of their \`at\` (the rows' insert times, as the topics' append times for the others).
+The two-phase contender writes one Kafka output fewer than the plain one (RIGHT is a row); what it adds is the
+database's part of each batch: one transaction (fencing check, rows, note, \`PREPARE TRANSACTION\`) before Kafka's
+commit and \`COMMIT PREPARED\` after it, a few milliseconds per batch of up to 5,000 records (see "PostgreSQL
+clients" below), so its ratio says what the second phase costs against the topic output it replaces.
 
 ${block}`;
 }
@@ -324,7 +328,7 @@ export function postgresBlock(
     const lines = [
       mixed === undefined
         ? undefined
-        : `**The cost of the second phase** (RIGHT as rows, two-phase commit, against topics only): ${x(mixed)}× the plain contender's records/s (${percent(mixed)}).`,
+        : `**Rows and a topic, two-phase commit** (RIGHT's \`{id}\` a row instead of a record): ${x(mixed)}× the plain contender's records/s (${percent(mixed)}).`,
       tables === undefined
         ? undefined
         : `**Tables only** (one PostgreSQL transaction per batch): ${x(tables)}× the plain contender's records/s, in rows of LEFT's table (${percent(tables)}).`,
