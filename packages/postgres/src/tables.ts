@@ -28,6 +28,11 @@ export { FencedError } from './errors.js';
 const CLAIM_LOCK_TIMEOUT = '2s';
 /** How long a batch's fencing check waits for its partitions' rows (held by nothing but a claim, briefly). */
 const BATCH_LOCK_TIMEOUT = '60s';
+/** A batch's session idle in its transaction this long belongs to a stopped owner: the server ends it. */
+const BATCH_IDLE_TIMEOUT = '30s';
+/** Connections per process; batches open at once are bounded to fit (see batchSlots). */
+const POOL_SIZE = 16;
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * A processor's side of the database: claiming partitions (each new owner raises their fencing tokens), the
@@ -42,9 +47,16 @@ export class PostgresTables {
     readonly topic: string,
   ) {}
 
+  /**
+   * Batches open at once. A batch holds a connection from begin() to its end (one engine task per input partition
+   * may start one): the pool keeps a few for claims and resolutions, which a batch may be waiting for. The other
+   * batches wait here for one to end.
+   */
+  private readonly batchSlots = new Slots(POOL_SIZE - 4);
+
   static async open(url: string, processor: string, topic: string, options: { twoPhase: boolean }) {
-    // Each batch holds one connection and its note takes a second one for a moment: room for several at once.
-    const pool = new pg.Pool({ connectionString: url, max: 16 });
+    // A connection not had within CONNECT_TIMEOUT_MS is an error to recover from, never a silent wait.
+    const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     pool.on('error', () => {}); // an idle connection's error (the server restarting) is met again at the next use
     const client = await pool.connect();
     try {
@@ -118,25 +130,40 @@ export class PostgresTables {
    * 1c (or the fast path's 1). Begins a batch's transaction on `claims`: the fencing check comes first, and keeps the partitions' rows
    * locked until the transaction ends, so that a new owner's claim waits for it (or for its resolution).
    */
-  async begin(claims: Iterable<Claim>): Promise<TableBatch> {
+  async begin(claims: Iterable<Claim>, prepareAt?: ReadonlyMap<number, bigint>): Promise<TableBatch> {
     const held = [...claims];
-    const client = await this.pool.connect();
+    const release = await this.batchSlots.take();
+    let client: pg.PoolClient | undefined;
     try {
-      // A lock held longer than this is not a batch's (they are short): an error to recover from, not a hang.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'`);
+      client = await this.pool.connect();
+      // 1c's note, for a batch that will be prepared: committed on its own, before the transaction begins, on the
+      // batch's own connection (a second one per batch could exhaust the pool). A claim that deletes it before
+      // the fencing check below also raised the token: the check then fails, and nothing is prepared.
+      const gid = prepareAt ? this.newGid() : undefined;
+      if (gid && prepareAt) await this.note(client, gid, prepareAt);
+      // A lock held longer than BATCH_LOCK_TIMEOUT is not a batch's (they are short): an error, not a hang. A
+      // session idle in its transaction that long is a stopped owner (SIGSTOP): the server ends it, and its locks.
+      await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; SET LOCAL idle_in_transaction_session_timeout = '${BATCH_IDLE_TIMEOUT}'`,
+      );
       await fence(client, this, held);
-      return new TableBatch(client, this, held);
+      const opened = client;
+      return new TableBatch(opened, this, held, gid, prepareAt, () => {
+        opened.release();
+        release();
+      });
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release();
+      await client?.query('ROLLBACK').catch(() => {});
+      client?.release();
+      release();
       throw error;
     }
   }
 
   /** A note for a transaction about to be prepared, in a transaction of its own (it must outlive a crash). */
-  async note(gid: string, ends: ReadonlyMap<number, bigint>): Promise<void> {
+  async note(client: pg.ClientBase, gid: string, ends: ReadonlyMap<number, bigint>): Promise<void> {
     const json = Object.fromEntries([...ends].map(([partition, end]) => [String(partition), end.toString()]));
-    await this.pool.query('INSERT INTO exactly_pending (gid, processor, topic, ends) VALUES ($1, $2, $3, $4)', [
+    await client.query('INSERT INTO exactly_pending (gid, processor, topic, ends) VALUES ($1, $2, $3, $4)', [
       gid,
       this.processor,
       this.topic,
@@ -172,15 +199,23 @@ export class PostgresTables {
 /** One batch's database transaction, from its fencing check to its commit or PREPARE. */
 export class TableBatch {
   private ended = false;
+  /** The tables written, for errors that come at PREPARE or COMMIT. */
+  private readonly written: string[] = [];
 
   constructor(
     private readonly client: pg.PoolClient,
     private readonly tables: PostgresTables,
     private readonly claims: readonly Claim[],
+    /** The gid its note names, and the ends it notes: set when the batch was begun to be prepared. */
+    private readonly gid: string | undefined,
+    private readonly ends: ReadonlyMap<number, bigint> | undefined,
+    /** Gives the connection back, and the batch's slot. */
+    private readonly release: () => void,
   ) {}
 
   /** The batch's rows, in this transaction; a refusal is a TableWriteError saying whose fault it is. */
   async write(rows: readonly TableRow[]): Promise<void> {
+    for (const name of tableNames(rows)) if (!this.written.includes(name)) this.written.push(name);
     try {
       await insertRows(this.client, rows);
     } catch (error) {
@@ -194,6 +229,8 @@ export class TableBatch {
    */
   async findRefused(groups: readonly (readonly TableRow[])[]): Promise<{ index: number; reason: string } | undefined> {
     try {
+      // Deferred constraints are checked at each statement here, so that a refusal names its input.
+      await this.client.query('SET CONSTRAINTS ALL IMMEDIATE');
       for (const [index, rows] of groups.entries()) {
         if (rows.length === 0) continue;
         await this.client.query('SAVEPOINT exactly_one_input');
@@ -215,26 +252,36 @@ export class TableBatch {
   async commitWithOffsets(ends: ReadonlyMap<number, bigint>): Promise<void> {
     await this.end(async () => {
       await fence(this.client, this.tables, this.claims, ends);
-      await this.client.query('COMMIT');
+      // A deferred constraint refuses a row only here: a refusal like any other (the transaction rolled back).
+      await this.client.query('COMMIT').catch((error: unknown) => {
+        throw classifyWriteError(error, this.written);
+      });
     });
   }
 
   /**
-   * 1c, its end: the next offsets under the fencing check, the note, then PREPARE TRANSACTION. After it the rows are durable but
-   * invisible, and the partitions' rows stay locked until COMMIT PREPARED or ROLLBACK PREPARED.
+   * 1c, its end: the next offsets (noted at begin) under the fencing check, then PREPARE TRANSACTION. After it the
+   * rows are durable but invisible, and the partitions' rows stay locked until COMMIT PREPARED or ROLLBACK PREPARED.
    */
-  async prepare(ends: ReadonlyMap<number, bigint>): Promise<string> {
-    const gid = this.tables.newGid();
+  async prepare(): Promise<string> {
+    const { gid, ends } = this;
+    if (gid === undefined || ends === undefined)
+      throw new Error('this batch was begun without a note: begin(claims, ends)');
     await this.end(async () => {
       await fence(this.client, this.tables, this.claims, ends); // the next offsets, committed with the rows
-      await this.tables.note(gid, ends);
-      await this.client.query(`PREPARE TRANSACTION '${gid}'`);
+      await this.client.query(`PREPARE TRANSACTION '${gid}'`).catch((error: unknown) => {
+        throw classifyWriteError(error, this.written);
+      });
     });
     return gid;
   }
 
+  /** Rolls back; a batch begun to be prepared forgets its note too (it never will be). */
   async rollback(): Promise<void> {
-    await this.end(() => this.client.query('ROLLBACK').then(() => undefined));
+    await this.end(async () => {
+      await this.client.query('ROLLBACK');
+      if (this.gid) await this.client.query('DELETE FROM exactly_pending WHERE gid = $1', [this.gid]);
+    });
   }
 
   private async end(how: () => Promise<void>): Promise<void> {
@@ -244,10 +291,34 @@ export class TableBatch {
       await how();
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => {});
+      // Refused (a constraint): rolled back for certain, never prepared. Otherwise a claim sorts the note out.
+      if (this.gid && (error as { kind?: unknown }).kind === 'refused') {
+        await this.client.query('DELETE FROM exactly_pending WHERE gid = $1', [this.gid]).catch(() => {});
+      }
       throw error;
     } finally {
-      this.client.release();
+      this.release();
     }
+  }
+}
+
+/** A counting semaphore: take() resolves with the function that gives the slot back. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    };
   }
 }
 

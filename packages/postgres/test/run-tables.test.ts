@@ -232,6 +232,43 @@ describe.each(CLIENTS)('table outputs through run() with the %s client (real bro
     expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
   });
 
+  test('a deferred constraint refuses a row only at PREPARE: its input is a dead letter too, the rest once', async () => {
+    const l = await ledger(
+      'pg-deferred',
+      2,
+      false,
+      'transfer_id text NOT NULL, account text NOT NULL, cents bigint NOT NULL, ' +
+        'UNIQUE (transfer_id, account) DEFERRABLE INITIALLY DEFERRED',
+    );
+    const self = [8, 51];
+    await l.send(0, 80, [], self);
+    const running = await run(l.processor, options());
+    try {
+      await waitUntil(async () => (await l.rowsPerTransfer()).size === 78, 'the rows of 78 transfers', 60_000);
+      const dead = await readTopic(brokers, l.dlq, { minRecords: 2, timeoutMs: 30_000 });
+      expect(dead.map((r) => r.key?.toString()).sort()).toEqual(self.map((n) => `t-${n}`).sort());
+    } finally {
+      await running.stop();
+    }
+    expect([...(await l.rowsPerTransfer()).values()].every((n) => n === 2)).toBe(true);
+    expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
+  });
+
+  test('more partitions than the connection pool has room for (24, a batch each at once): every row once, no stall', async () => {
+    const l = await ledger('pg-many-partitions', 24, false);
+    await l.send(0, 2400);
+    const running = await run(l.processor, options({ maxBatchRecords: 20 }));
+    try {
+      await waitUntil(async () => (await l.rowsPerTransfer()).size === 2400, 'the rows of 2,400 transfers', 90_000);
+      const receipts = await readTopic(brokers, l.receipts, { minRecords: 2400, timeoutMs: 60_000 });
+      expect(receipts).toHaveLength(2400);
+    } finally {
+      await running.stop();
+    }
+    expect([...(await l.rowsPerTransfer()).values()].every((n) => n === 2)).toBe(true);
+    expect(await leftPrepared(l.id)).toEqual({ prepared: 0, notes: 0 });
+  }, 150_000);
+
   test('rows that do not fit the table (a column it lacks) stop the processor, naming the column', async () => {
     const l = await ledger('pg-no-column', 1, false, 'transfer_id text NOT NULL, cents bigint NOT NULL');
     await l.send(0, 5);
@@ -256,7 +293,7 @@ async function deadOwner(l: Awaited<ReturnType<typeof ledger>>, kafkaCommitted: 
   const dead = await PostgresTables.open(server.url, l.id, l.input, { twoPhase: true });
   try {
     const claims = await dead.claim([0], async () => 'rollback');
-    const batch = await dead.begin(claims.values());
+    const batch = await dead.begin(claims.values(), new Map([[0, 5n]]));
     const entries = table<Entry>(l.tableName);
     await batch.write(
       ids(5).flatMap((id) => [
@@ -264,7 +301,7 @@ async function deadOwner(l: Awaited<ReturnType<typeof ledger>>, kafkaCommitted: 
         { output: 'entries', table: entries, row: { transfer_id: id, account: 'y', cents: 1 } },
       ]),
     );
-    await batch.prepare(new Map([[0, 5n]]));
+    await batch.prepare();
   } finally {
     await dead.close();
   }

@@ -124,9 +124,9 @@ describe('the PostgreSQL participant, database side', () => {
       const id = `t-prepared-${decision}`;
       try {
         const held = await a.claim([0, 1], never);
-        const batch = await a.begin(held.values());
+        const batch = await a.begin(held.values(), new Map([[0, 12n]]));
         await batch.write(rowsOf(id, 99));
-        const gid = await batch.prepare(new Map([[0, 12n]]));
+        const gid = await batch.prepare();
         // The owner dies here, between PREPARE and its Kafka commit (or between that and COMMIT PREPARED).
         const asked: string[] = [];
         const claimed = await b.claim([0, 1], async (pending) => {
@@ -151,10 +151,10 @@ describe('the PostgreSQL participant, database side', () => {
     const { a, b, close } = await owners();
     try {
       const mine = await a.claim([0], never);
-      const batch = await a.begin(mine.values());
+      const batch = await a.begin(mine.values(), new Map([[0, 3n]]));
       await batch.write(rowsOf('t-live', 7));
-      const gid = await batch.prepare(new Map([[0, 3n]]));
-      await a.note('exactly:about-to-prepare', new Map([[0, 4n]])); // a note whose PREPARE has not come yet
+      const gid = await batch.prepare();
+      await a.note(admin, 'exactly:about-to-prepare', new Map([[0, 4n]])); // a note whose PREPARE has not come yet
       const asked: string[] = [];
       await b.claim([1], async (pending) => {
         asked.push(pending.gid);
@@ -197,9 +197,9 @@ describe('the PostgreSQL participant, database side', () => {
     const { a, b, close } = await owners();
     try {
       const held = await a.claim([0], never);
-      const batch = await a.begin(held.values());
+      const batch = await a.begin(held.values(), new Map([[0, 1n]]));
       await batch.write(rowsOf('t-crash', 5));
-      await batch.prepare(new Map([[0, 1n]]));
+      await batch.prepare();
       await admin.end();
       await local.crash();
       await local.start();

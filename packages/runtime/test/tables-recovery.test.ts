@@ -89,6 +89,18 @@ describe.each(MODES)('the database participant, %s fencing (fake Kafka, fake dat
     expect(ids(s.kafka.read(s.names.left))).toEqual(all(40));
   });
 
+  it('a failed COMMIT PREPARED on an input that then goes idle is applied in the background, not left locked', async () => {
+    const s = setUp(10);
+    s.tables.failNext('resolve');
+    const app = await runOnFake(s.kafka, fencing, s.mixed, { maxBatchRecords: 100 }, s.tables);
+    try {
+      await until(() => s.committed() === 10 && s.tables.prepared.size === 0, 'every input committed, none prepared');
+    } finally {
+      await app.stop();
+    }
+    expect(s.rowIds()).toEqual(all(10));
+  });
+
   it("Kafka's commit with an unknown outcome: the prepared transaction is decided from Kafka's offsets, once", async () => {
     const s = setUp(30);
     s.kafka.failNext('commit', 'abortable', { takeEffect: true });

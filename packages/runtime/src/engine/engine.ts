@@ -145,14 +145,17 @@ export class Engine {
     }
     // With tables, a partition's task opens (fences, claims) at assignment, not at its first records: what a dead
     // owner left prepared holds its rows locked until resolved, and a partition with no new records would keep it.
+    // A partition kept across the rebalance opens again too: another owner may have had it in between.
     if (this.ctx.tables && !this.instanceTask) {
       for (const partition of owned) {
-        if (this.tasks.has(partition)) continue;
-        const task = new PartitionTask(
-          { ...this.ctx, fail: (error) => this.fail(error) },
-          { topic: this.ctx.inputTopic, partition },
-        );
-        this.tasks.set(partition, task);
+        let task = this.tasks.get(partition);
+        if (!task) {
+          task = new PartitionTask(
+            { ...this.ctx, fail: (error) => this.fail(error) },
+            { topic: this.ctx.inputTopic, partition },
+          );
+          this.tasks.set(partition, task);
+        }
         task.openEarly();
       }
     }

@@ -1,4 +1,5 @@
 import type { PartitionStores } from '@exactly/core';
+import { backoffMs } from '../backoff.js';
 import { ProcessorStoppedError } from '../errors.js';
 import type { ConsumedBatch, PartitionOffset, PollControl } from '../port/client.js';
 import { type HandledRecord, runPipeline } from './batch-work.js';
@@ -38,19 +39,28 @@ export class InstanceTask {
     if (!tables) return;
     tables.forget();
     // Claimed now, not at their first records: what a dead owner left prepared holds its rows locked until
-    // resolved, and a partition with no new records would keep it so. The first poll waits for it.
-    this.claiming = tables.claim(partitions).then(
-      () => undefined,
-      (error: unknown) =>
-        this.ctx.log.warn(
-          { error: String(error) },
-          'claiming the assigned partitions failed; they are claimed at their first records',
-        ),
-    );
+    // resolved, and a partition with no new records would keep it so. The first poll waits for the first try;
+    // a failed one is tried again in the background (for the partitions no poll has claimed meanwhile) until
+    // the next assignment.
+    const assignment = ++this.assignments;
+    const attempt = (n: number): Promise<void> => {
+      const unclaimed = partitions.filter((p) => !tables.isClaimed(p));
+      if (unclaimed.length === 0 || assignment !== this.assignments || this.closed) return Promise.resolve();
+      return tables.claim(unclaimed).then(
+        () => undefined,
+        (error: unknown) => {
+          this.ctx.log.warn({ error: String(error), attempt: n }, 'claiming the assigned partitions failed; retrying');
+          setTimeout(() => void attempt(n + 1), backoffMs(n)).unref();
+        },
+      );
+    };
+    this.claiming = attempt(0);
   }
 
-  /** The claim of the partitions assigned last (tables only): settled before a poll is handled. */
+  /** The first try to claim the partitions assigned last (tables only): settled before a poll is handled. */
   private claiming: Promise<void> = Promise.resolve();
+  private assignments = 0;
+  private closed = false;
 
   get transactionalId(): string {
     return this.owner.transactionalId;
@@ -159,6 +169,8 @@ export class InstanceTask {
   }
 
   close(): Promise<void> {
+    this.closed = true;
+    this.tables?.close();
     return this.owner.close();
   }
 }

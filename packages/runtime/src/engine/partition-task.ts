@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.js';
 import { ProcessorStoppedError } from '../errors.js';
 import type { BatchControl, ConsumedBatch, TopicPartition } from '../port/client.js';
 import { runPipeline } from './batch-work.js';
@@ -30,6 +31,7 @@ export class PartitionTask {
   private position: bigint | null = null;
   /** Set on each new assignment: re-read the committed offset before trusting `position`. */
   private stale = false;
+  private closed = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -62,16 +64,20 @@ export class PartitionTask {
     return result;
   }
 
-  /** Opens now, before the first batch (which waits for it); a failure is left to that batch to meet again. */
-  openEarly(): void {
+  /**
+   * Opens now, before the first batch (which waits for it): fences, claims, resolves what a dead owner left. A
+   * failure is tried again with the back-off until it opens (or a batch opens it, or the task closes).
+   */
+  openEarly(attempt = 0): void {
     this.inHand = this.inHand
-      .then(() => this.open())
-      .catch((error: unknown) =>
+      .then(() => (this.closed || (attempt > 0 && this.opened) ? undefined : this.open()))
+      .catch((error: unknown) => {
         this.ctx.log.warn(
-          { partition: this.partition.partition, error: String(error) },
-          'opening the partition at assignment failed; it opens at its first records',
-        ),
-      );
+          { partition: this.partition.partition, error: String(error), attempt },
+          'opening the partition at assignment failed; retrying',
+        );
+        setTimeout(() => this.openEarly(attempt + 1), backoffMs(attempt)).unref();
+      });
   }
 
   private async handleNow(batch: ConsumedBatch, control: BatchControl): Promise<TaskResult> {
@@ -183,7 +189,9 @@ export class PartitionTask {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.opened = false;
+    this.tables?.close();
     await this.owner.close();
   }
 }

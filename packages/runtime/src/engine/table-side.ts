@@ -25,6 +25,8 @@ export class TableSide {
   /** Where each claimed partition's next batch starts, as far as the database knows. */
   private readonly positions = new Map<number, bigint | null>();
   private readonly unresolved = new Map<string, Unresolved>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -85,20 +87,28 @@ export class TableSide {
     const ends = new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
     let batch: TableBatchPort | undefined;
     let gid: string | undefined;
-    const open = async () => {
+    const open = async (twoPhase: boolean) => {
       const claims = [...ends.keys()].map((partition) => {
         const claim = this.claims.get(partition);
         if (!claim) throw new Error(`unreachable: partition ${partition} written without a claim (1a claims)`);
         return claim;
       });
-      batch = await this.tables.begin(claims);
-      if (rows.length > 0) {
-        await batch.write(rows).catch(async (error: unknown) => {
-          if ((error as { kind?: unknown }).kind === 'refused') await this.nameRefused(claims, handled, refuse);
-          throw error;
-        });
+      const opened = await this.tables.begin(claims, twoPhase ? ends : undefined);
+      batch = opened;
+      if (rows.length > 0) await opened.write(rows).catch((error: unknown) => refused(error, opened));
+      return opened;
+    };
+    /**
+     * The database refused the batch's data (at a row, or a deferred constraint at PREPARE or COMMIT): the batch
+     * ends, and its inputs are tried one by one to name the one refused. Rethrows `error`.
+     */
+    const refused = async (error: unknown, opened: TableBatchPort): Promise<never> => {
+      if ((error as { kind?: unknown }).kind === 'refused') {
+        await opened.rollback().catch(() => {}); // its connection back first: the probe takes one
+        const claims = [...ends.keys()].flatMap((partition) => this.claims.get(partition) ?? []);
+        await this.nameRefused(claims, handled, refuse).catch(() => {});
       }
-      return batch;
+      throw error;
     };
     const advance = () => {
       for (const [partition, end] of ends) this.positions.set(partition, end);
@@ -120,19 +130,19 @@ export class TableSide {
       // 1c. Rows and Kafka outputs: the rows prepared (the note first), Kafka's commit decides.
       prepare: async () => {
         if (rows.length === 0) return; // nothing here: Kafka's transaction alone, the database's position lags
-        const opened = await step(open);
-        gid = await step(() => opened.prepare(ends));
+        const opened = await step(() => open(true));
+        gid = await step(() => opened.prepare().catch((error: unknown) => refused(error, opened)));
         this.ctx.log.debug({ gid, ends: endsRecord(ends), rows: rows.length }, 'database transaction prepared');
         crashPoint('prepared');
       },
       // Nothing for Kafka: the rows and the next offsets commit in one database transaction.
       prepareAlone: async () => {
-        await step(open);
+        await step(() => open(false));
       },
       commitAlone: async () => {
         const opened = batch;
         if (!opened) throw new Error('unreachable: commitAlone() before prepareAlone()');
-        await step(() => opened.commitWithOffsets(ends));
+        await step(() => opened.commitWithOffsets(ends).catch((error: unknown) => refused(error, opened)));
         advance();
       },
       // 3. COMMIT PREPARED. If it fails, the decision (commit) is kept and applied before the next transaction.
@@ -149,6 +159,7 @@ export class TableSide {
       // Kafka's commit has an unknown outcome: decided from Kafka's committed offsets before the next transaction.
       inDoubt: () => {
         if (gid !== undefined) this.unresolved.set(gid, { gid, ends: endsRecord(ends) });
+        this.resolveOwedLater();
         for (const partition of ends.keys()) this.positions.delete(partition);
         for (const partition of ends.keys()) this.claims.delete(partition);
       },
@@ -172,27 +183,61 @@ export class TableSide {
    * again the transaction's `partitions` whose claims a database failure dropped (resolving what it left).
    */
   private async settle(partitions: readonly number[]): Promise<void> {
+    await this.resolveOwed();
+    const unclaimed = partitions.filter((partition) => !this.claims.has(partition));
+    if (unclaimed.length > 0) {
+      await this.claim(unclaimed);
+      // The batch in hand was read from positions held before: redo it from the claim's (it may be another
+      // owner's partition by now, or a stale poll's), rather than commit what the claim may have overtaken.
+      throw new ClientError('retriable', 'DATABASE_RECLAIMED', 'partitions claimed again; the batch is redone');
+    }
+  }
+
+  /** The outcomes this owner owes the database, applied (the unknown ones decided from Kafka first). */
+  private async resolveOwed(): Promise<void> {
     for (const pending of [...this.unresolved.values()]) {
       const outcome = pending.outcome ?? (await this.decide(pending));
       await this.guard(() => this.tables.resolve(pending.gid, outcome));
       this.unresolved.delete(pending.gid);
     }
-    const unclaimed = partitions.filter((partition) => !this.claims.has(partition));
-    if (unclaimed.length > 0) await this.claim(unclaimed);
   }
 
-  /** Resolves one prepared transaction now, or keeps it (with its outcome) for settle() if the database fails. */
+  /**
+   * Owed outcomes are applied by the next transaction (1a), and also in the background with the back-off: a
+   * prepared transaction holds its rows invisible and locked, and an idle input brings no next transaction.
+   */
+  private resolveOwedLater(attempt = 0): void {
+    if (this.retryTimer || this.closed || this.unresolved.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.resolveOwed().then(
+        () => this.resolveOwedLater(0),
+        () => this.resolveOwedLater(attempt + 1),
+      );
+    }, backoffMs(attempt));
+    this.retryTimer.unref();
+  }
+
+  /** Resolves one prepared transaction now, or keeps it (with its outcome) to resolve later if the database fails. */
   private async resolve(pending: Unresolved & { outcome: PendingOutcome }): Promise<void> {
     try {
       await this.tables.resolve(pending.gid, pending.outcome);
       this.ctx.log.debug({ gid: pending.gid, outcome: pending.outcome }, 'prepared database transaction resolved');
     } catch (error) {
       this.unresolved.set(pending.gid, pending);
+      this.resolveOwedLater();
       this.ctx.log.warn(
         { gid: pending.gid, outcome: pending.outcome, error: String(error) },
-        'a prepared database transaction could not be resolved yet; it is, before the next transaction',
+        'a prepared database transaction could not be resolved yet; it is retried, and settled before the next transaction',
       );
     }
+  }
+
+  /** No more background work (the task is closing). */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /**

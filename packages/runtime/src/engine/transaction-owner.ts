@@ -212,11 +212,11 @@ export class TransactionOwner {
       await alone.commitAlone?.();
     } catch (error) {
       const cause = toClientError(error);
-      // Refused by its fencing check: nothing committed. Anything else may have come after COMMIT was sent.
-      const fenced = cause.kind === 'fenced' || cause.kind === 'membership';
-      if (fenced) await abortAll(participants);
+      // Refused by its fencing check or a constraint: nothing committed. Anything else may have come after COMMIT.
+      const refused = cause.kind === 'fenced' || cause.kind === 'membership' || cause.kind === 'refused';
+      if (refused) await abortAll(participants);
       else for (const participant of participants) participant.inDoubt();
-      throw new TransactionFailure(fenced ? 'prepare' : 'commit', cause, performance.now() - began);
+      throw new TransactionFailure(refused ? 'prepare' : 'commit', cause, performance.now() - began);
     }
     await this.applyCommitted(participants, new Map());
     this.countCommitted(work, performance.now() - began);

@@ -14,9 +14,10 @@ export interface TablesPort {
   resolve(gid: string, outcome: PendingOutcome): Promise<void>;
   /**
    * Begins a batch's database transaction under the fencing check of `claims`; rejects with an error whose `kind`
-   * is 'fenced' when another owner has taken one of them since.
+   * is 'fenced' when another owner has taken one of them since. With `prepareAt` (the batch's next offsets), the
+   * batch will be prepared: its note is written first.
    */
-  begin(claims: Iterable<TableClaim>): Promise<TableBatchPort>;
+  begin(claims: Iterable<TableClaim>, prepareAt?: ReadonlyMap<number, bigint>): Promise<TableBatchPort>;
   close(): Promise<void>;
 }
 
@@ -50,8 +51,8 @@ export interface TableBatchPort {
   findRefused(groups: readonly (readonly TableRow[])[]): Promise<{ index: number; reason: string } | undefined>;
   /** The rows and the next offsets, committed in this one transaction (nothing for Kafka in the batch). */
   commitWithOffsets(ends: ReadonlyMap<number, bigint>): Promise<void>;
-  /** The note, then PREPARE TRANSACTION; answers the transaction's gid. */
-  prepare(ends: ReadonlyMap<number, bigint>): Promise<string>;
+  /** PREPARE TRANSACTION (with the next offsets noted at begin); answers the transaction's gid. */
+  prepare(): Promise<string>;
   rollback(): Promise<void>;
 }
 

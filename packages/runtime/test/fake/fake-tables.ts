@@ -77,7 +77,7 @@ export class FakeTables implements TablesPort {
     this.log.push(`${outcome} prepared ${gid}`);
   }
 
-  async begin(claims: Iterable<TableClaim>): Promise<TableBatchPort> {
+  async begin(claims: Iterable<TableClaim>, prepareAt?: ReadonlyMap<number, bigint>): Promise<TableBatchPort> {
     this.fault('begin');
     const held = [...claims];
     this.check(held);
@@ -107,7 +107,9 @@ export class FakeTables implements TablesPort {
         for (const [partition, next] of ends) this.nextOffsets.set(partition, next);
         this.log.push(`commit ${rows.length} rows`);
       },
-      prepare: async (ends) => {
+      prepare: async () => {
+        const ends = prepareAt;
+        if (!ends) throw new Error('begun without a note');
         end();
         const lost = this.takeEffectFault('prepare');
         this.fault('prepare');
