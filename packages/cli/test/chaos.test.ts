@@ -7,13 +7,13 @@ import { runChaos } from '../src/chaos/run-chaos.js';
 describe.each(CLIENTS)(
   'chaos on %s: processors killed, stopped and restarted, the broker killed, while records flow',
   (client) => {
-    it('30,000 records, 12 SIGKILLs, 2 zombies, 2 broker kill -9, 2 clean restarts: exactly once', async () => {
+    it('24,000 records, 10 SIGKILLs, 2 zombies, 2 broker kill -9, 2 clean restarts: exactly once', async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261125);
       const report = await runChaos({
-        records: 30_000,
+        records: 24_000,
         partitions: 6,
         instances: 3,
-        kills: 12,
+        kills: 10,
         zombies: 2,
         brokerKills: 2,
         restarts: 2,
@@ -26,14 +26,14 @@ describe.each(CLIENTS)(
         `[chaos ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
       );
       expect(report.events).toEqual({
-        kill: 12,
+        kill: 10,
         zombie: 2,
         'broker-kill': 2,
         restart: 2,
         'phase-kill': 0,
         'postgres-crash': 0,
       });
-      expect(verdict.inputs).toBeGreaterThanOrEqual(30_000); // a resend after a broker kill may add an input
+      expect(verdict.inputs).toBeGreaterThanOrEqual(24_000); // a resend after a broker kill may add an input
       expect(verdict).toMatchObject({
         ok: true,
         missing: 0,
@@ -51,13 +51,13 @@ describe.each(CLIENTS)(
 // The same on a 3-node cluster (replication 3, min.insync 2), where broker kills hit the group coordinator and
 // a transaction coordinator of the running processors while the other nodes take over.
 describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while records flow', (client) => {
-  it('20,000 records, 4 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
+  it('12,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
-      records: 20_000,
+      records: 12_000,
       partitions: 6,
       instances: 3,
-      kills: 4,
+      kills: 3,
       zombies: 1,
       brokerKills: 3,
       restarts: 1,
@@ -71,7 +71,7 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
       `[chaos 3 nodes ${client} seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...verdict, outputs: undefined } })}`,
     );
     expect(verdict).toMatchObject({ ok: true, missing: 0, duplicated: 0, abortedRead: 0, orderViolations: 0 });
-    expect(verdict.inputs).toBeGreaterThanOrEqual(20_000);
+    expect(verdict.inputs).toBeGreaterThanOrEqual(12_000);
     expect(report.inputsLost).toBe(0);
     const roles = report.brokerKills.map((k) => k.role);
     expect(roles).toContain('group coordinator');
@@ -88,13 +88,13 @@ describe.each(CLIENTS)(
   'chaos on %s, stateful: running totals in a store while processors and the broker die',
   (client) => {
     const localState = client === 'platformatic';
-    it('30,000 records over 1,000 accounts, 8 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
+    it('20,000 records over 1,000 accounts, 6 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
       const report = await runChaos({
-        records: 30_000,
+        records: 20_000,
         partitions: 6,
         instances: 3,
-        kills: 8,
+        kills: 6,
         zombies: 1,
         brokerKills: 2,
         restarts: 1,
@@ -119,10 +119,10 @@ describe.each(CLIENTS)(
 // processors are killed (also inside the commit's windows: after PREPARE, after Kafka's commit), PostgreSQL
 // crashes, a zombie returns and the broker dies. docs/reliability.md has the full profile.
 describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, together', (client) => {
-  it('8,000 records, 3 SIGKILLs and 4 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
+  it('6,000 records, 3 SIGKILLs and 3 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
-      records: 8_000,
+      records: 6_000,
       partitions: 6,
       instances: 3,
       kills: 3,
@@ -131,7 +131,7 @@ describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, tog
       restarts: 0,
       seed,
       client,
-      postgres: { phaseKills: 4, crashes: 1 },
+      postgres: { phaseKills: 3, crashes: 1 },
       log: (line) => console.log(`[chaos postgres ${client} seed ${seed}] ${line}`),
     });
     const { verdict } = report;

@@ -89,7 +89,8 @@ export class PostgresTables {
           [this.processor, this.topic, [...partitions]],
         );
         await client.query('COMMIT');
-        await this.forgetStaleNotes(partitions);
+        // On this connection: a second one per claim would exhaust the pool when many partitions open at once.
+        await this.forgetStaleNotes(client, partitions);
         return new Map(
           rows.map((r) => [r.partition, { partition: r.partition, token: r.token, nextOffset: r.next_offset }]),
         );
@@ -187,8 +188,8 @@ export class PostgresTables {
    * on them has ended or is prepared (the claim waited for its locks), and no earlier owner can begin another.
    * Another instance's notes, on partitions it owns, may be about to be prepared: they are left alone.
    */
-  private async forgetStaleNotes(partitions: readonly number[]): Promise<void> {
-    await this.pool.query(
+  private async forgetStaleNotes(client: pg.ClientBase, partitions: readonly number[]): Promise<void> {
+    await client.query(
       `DELETE FROM exactly_pending n WHERE n.processor = $1 AND n.topic = $2 AND n.ends ?| $3::text[]
          AND NOT EXISTS (SELECT 1 FROM pg_prepared_xacts x WHERE x.gid = n.gid)`,
       [this.processor, this.topic, partitions.map(String)],

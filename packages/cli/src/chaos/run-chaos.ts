@@ -206,7 +206,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await instance.kill();
             instance.start({ EXACTLY_CRASH_AT: `${point}:${1 + Math.floor(random() * 2)}` });
             feedAhead = 2;
-            const landed = await instance.exitsWithin(20_000);
+            const landed = await instance.exitsWithin(15_000);
             feedAhead = 0;
             if (landed) phaseKills[point] += 1;
             else {
