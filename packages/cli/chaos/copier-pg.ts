@@ -3,16 +3,7 @@
 // or the reverse. The row names its input, for the verifier. Names come from the environment.
 import { defineProcessor, json, string, topic } from '@exactly/core';
 import { table } from '@exactly/postgres';
-
-interface Item {
-  readonly id: number;
-}
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (the chaos runner sets it)`);
-  return value;
-};
+import { env, type Item } from './environment.js';
 
 export default defineProcessor({
   id: env('CHAOS_GROUP'),

@@ -1,16 +1,7 @@
 // The processor `pnpm chaos` runs: every input fans out to two topics, so a torn transaction would show as an
 // input present on one output topic and missing on the other. Topic names come from the environment.
 import { defineProcessor, json, string, topic } from '@exactly/core';
-
-interface Item {
-  readonly id: number;
-}
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (the chaos runner sets it)`);
-  return value;
-};
+import { env, type Item } from './environment.js';
 
 export default defineProcessor({
   id: env('CHAOS_GROUP'),

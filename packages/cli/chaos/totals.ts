@@ -2,11 +2,6 @@
 // emits the new total, so a store that lost a change, or applied one twice, shows as a wrong total. Topic names
 // come from the environment.
 import { runningTotals } from '@exactly/testkit';
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (the chaos runner sets it)`);
-  return value;
-};
+import { env } from './environment.js';
 
 export default runningTotals({ id: env('CHAOS_GROUP'), input: env('CHAOS_INPUT'), output: env('CHAOS_LEFT') });

@@ -3,7 +3,7 @@ import { table } from '@exactly/postgres';
 import { describe, expect, it } from 'vitest';
 import { FakeKafka } from './fake/fake-kafka.js';
 import { FakeTables } from './fake/fake-tables.js';
-import { type Fencing, ids, runOnFake, until } from './fake/run-on-fake.js';
+import { type Fencing, ids, produceItems, runOnFake, until } from './fake/run-on-fake.js';
 
 // The database participant's paths through the transaction owner (docs/postgres.md), on an in-memory Kafka and
 // an in-memory database that fail the calls a test names: what committed where, and in which order. The same
@@ -20,14 +20,7 @@ function setUp(count: number) {
   const kafka = new FakeKafka();
   const names = { id: 'ledger', input: 'ledger.in', left: 'ledger.left', dlq: 'ledger.dlq' };
   for (const t of [names.input, names.left, names.dlq]) kafka.createTopic(t, PARTITIONS);
-  kafka.produce(
-    names.input,
-    Array.from({ length: count }, (_, id) => ({
-      key: `k-${id}`,
-      value: JSON.stringify({ id }),
-      partition: id % PARTITIONS,
-    })),
-  );
+  produceItems(kafka, names.input, count, PARTITIONS);
   const input = topic(names.input, { key: string(), value: json<Item>() });
   const rows = table<{ id: number }>('rows');
   const mixed = defineProcessor({
@@ -203,7 +196,7 @@ describe.each(MODES)('the database participant, %s fencing (fake Kafka, fake dat
     expect(s.rowIds()).toEqual(others);
     expect(ids(s.kafka.read(s.names.left))).toEqual(others);
     const dead = s.kafka.read(s.names.dlq);
-    expect(dead.map((r) => r.key?.toString())).toEqual(['k-7']);
+    expect(dead.map((r) => r.key?.toString())).toEqual(['key-7']);
     expect(dead[0]?.headers['exactly.error.message']?.toString()).toContain('refused a row: check violated');
   });
 });

@@ -46,15 +46,20 @@ export function runOnFake(
 export function fanOutOnFake(kafka: FakeKafka, count: number, partitions = 1): FanOutTopics & { readonly dlq: string } {
   const topics = { id: 'fan', input: 'fan.in', left: 'fan.left', right: 'fan.right', dlq: 'fan.dlq' };
   for (const topic of [topics.input, topics.left, topics.right, topics.dlq]) kafka.createTopic(topic, partitions);
+  produceItems(kafka, topics.input, count, partitions);
+  return topics;
+}
+
+/** Writes `count` inputs `{ id }` (keys `key-<id>`) to `topic`, round robin over its `partitions`. */
+export function produceItems(kafka: FakeKafka, topic: string, count: number, partitions: number): void {
   kafka.produce(
-    topics.input,
+    topic,
     Array.from({ length: count }, (_, id) => ({
       key: `key-${id}`,
       value: JSON.stringify({ id }),
       partition: id % partitions,
     })),
   );
-  return topics;
 }
 
 export { fanOut };
