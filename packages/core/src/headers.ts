@@ -9,6 +9,9 @@ export const Headers = {
   sourceOffset: 'exactly.source.offset',
   /** The input record's timestamp (ms): end-to-end delay can be measured from the output topics alone. */
   sourceTimestamp: 'exactly.source.timestamp',
+  /** On a dead letter from a queue: the queue, and the message's id (queues have no offsets). */
+  sourceQueue: 'exactly.source.queue',
+  sourceMessageId: 'exactly.source.message-id',
 } as const;
 
 export function sourceHeaders(
@@ -21,6 +24,14 @@ export function sourceHeaders(
     [Headers.sourceTopic]: topic,
     [Headers.sourcePartition]: String(partition),
     [Headers.sourceOffset]: offset,
+    [Headers.sourceTimestamp]: String(timestamp),
+  };
+}
+
+export function queueSourceHeaders(queue: string, messageId: string, timestamp: number): Record<string, string> {
+  return {
+    [Headers.sourceQueue]: queue,
+    [Headers.sourceMessageId]: messageId,
     [Headers.sourceTimestamp]: String(timestamp),
   };
 }

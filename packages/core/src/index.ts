@@ -8,12 +8,15 @@ export {
   HandlerError,
   RecordError,
 } from './errors.js';
+export type { AnyExchange, Exchange, ExchangeEntry, ExchangeMessage, ExchangeValueOf } from './exchange.js';
+export { checkExchangeName, isExchange } from './exchange.js';
 export { Headers } from './headers.js';
 export type { BoundStore, CommittedState } from './partition-stores.js';
 export { MemoryState, PartitionStores } from './partition-stores.js';
 export type { PipelineOptions, RecordOutcome } from './pipeline.js';
 export { RecordPipeline } from './pipeline.js';
 export type {
+  AnyInput,
   Handler,
   HandlerOutputs,
   HandlerResult,
@@ -27,6 +30,16 @@ export type {
   TopicMap,
 } from './processor.js';
 export { defineProcessor } from './processor.js';
+export type {
+  AnyQueue,
+  DedupWindow,
+  Queue,
+  QueueDelivery,
+  QueueMessage,
+  QueueRecord,
+  QueueValueOf,
+} from './queue.js';
+export { checkQueueName, DEFAULT_DEDUP_WINDOW, isQueue } from './queue.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, recordBatchBytes, recordBytes } from './record-size.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';

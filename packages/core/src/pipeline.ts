@@ -1,11 +1,14 @@
 import { DecodeError, EncodeError, HandlerError, messageOf, type RecordError, type RecordLocation } from './errors.js';
-import { Headers, sourceHeaders } from './headers.js';
+import { type AnyExchange, type ExchangeEntry, type ExchangeMessage, isExchange } from './exchange.js';
+import { Headers, queueSourceHeaders, sourceHeaders } from './headers.js';
 import { type BoundStore, type CommittedState, PartitionStores } from './partition-stores.js';
 import type { Processor } from './processor.js';
 import { recordBatchBytes } from './record-size.js';
+import { isQueue } from './queue.js';
 import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
 import type { SchemaRegistryClient } from './registry.js';
 import { type BoundSerde, bindSerde } from './serde.js';
+import { string } from './serdes/string.js';
 import { changelogTopic, type StoreMap } from './store.js';
 import { type AnyTable, isTable, type TableRow } from './table.js';
 import type { AnyTopic } from './topic.js';
@@ -23,9 +26,14 @@ export interface PipelineOptions {
   readonly maxRecordBytes?: Readonly<Record<string, number>> | undefined;
 }
 
-/** The result of one input record: the records (and table rows) to write in its transaction. */
+/** The result of one input record: the records (and table rows, exchange messages) to write in its transaction. */
 export type RecordOutcome =
-  | { readonly ok: true; readonly records: readonly EncodedRecord[]; readonly rows: readonly TableRow[] }
+  | {
+      readonly ok: true;
+      readonly records: readonly EncodedRecord[];
+      readonly rows: readonly TableRow[];
+      readonly messages: readonly ExchangeMessage[];
+    }
   | { readonly ok: false; readonly error: RecordError; readonly deadLetter: EncodedRecord };
 
 interface BoundTopic {
@@ -36,6 +44,22 @@ interface BoundTopic {
   readonly tombstones: boolean;
 }
 
+interface BoundExchange {
+  readonly kind: 'exchange';
+  readonly exchange: AnyExchange;
+  readonly value: BoundSerde<unknown>;
+}
+
+type BoundOutput = BoundTopic | AnyTable | BoundExchange;
+
+function isBoundExchange(output: BoundOutput): output is BoundExchange {
+  return 'exchange' in output;
+}
+
+function isBoundTopic(output: BoundOutput): output is BoundTopic {
+  return !isTable(output) && !isBoundExchange(output);
+}
+
 /**
  * decode -> handle -> encode -> dead letter, for one record at a time. The runtime and the TestDriver both
  * use this one class, so what a unit test sees is what production does. No Kafka I/O here.
@@ -44,7 +68,7 @@ export class RecordPipeline {
   private constructor(
     readonly processor: Processor,
     private readonly input: BoundTopic,
-    private readonly outputs: ReadonlyMap<string, BoundTopic | AnyTable>,
+    private readonly outputs: ReadonlyMap<string, BoundOutput>,
     private readonly provenance: boolean,
     private readonly maxRecordBytes: Readonly<Record<string, number>>,
     private readonly stores: readonly BoundStore[],
@@ -58,10 +82,19 @@ export class RecordPipeline {
       value: await bindSerde(topic.value, { topic: topic.name, role: 'value', registry: options.registry }),
       tombstones: topic.tombstones === true,
     });
-    const outputs = new Map<string, BoundTopic | AnyTable>();
+    const outputs = new Map<string, BoundOutput>();
     for (const [name, output] of Object.entries(processor.outputs)) {
-      outputs.set(name, isTable(output) ? output : await bind(output));
+      if (isTable(output)) outputs.set(name, output);
+      else if (isExchange(output)) {
+        const role = { topic: output.name, role: 'value', registry: options.registry } as const;
+        outputs.set(name, { kind: 'exchange', exchange: output, value: await bindSerde(output.value, role) });
+      } else outputs.set(name, await bind(output));
     }
+    const { input } = processor;
+    // A queue's message has no key; its id reaches the handler as `messageId`, and a dead letter's key.
+    const inputTopic = isQueue(input)
+      ? { name: input.name, key: string(), value: input.value, tombstones: false }
+      : input;
     const stores: BoundStore[] = [];
     for (const [name, declared] of Object.entries((processor.stores ?? {}) as StoreMap)) {
       const changelog = changelogTopic(processor.id, name);
@@ -74,7 +107,7 @@ export class RecordPipeline {
     }
     return new RecordPipeline(
       processor,
-      await bind(processor.input),
+      await bind(inputTopic),
       outputs,
       options.provenance ?? false,
       options.maxRecordBytes ?? {},
@@ -107,7 +140,7 @@ export class RecordPipeline {
 
   /** Every topic this pipeline may write to, dead-letter topic included. */
   get outputTopics(): string[] {
-    const topics = [...this.outputs.values()].filter((output): output is BoundTopic => !isTable(output));
+    const topics = [...this.outputs.values()].filter(isBoundTopic);
     return [...topics.map((t) => t.name), this.processor.deadLetter];
   }
 
@@ -131,7 +164,7 @@ export class RecordPipeline {
     let key: unknown;
     let value: unknown;
     try {
-      key = raw.key === null ? null : await this.input.key.deserialize(raw.key);
+      key = raw.key === null || raw.queue ? null : await this.input.key.deserialize(raw.key);
     } catch (error) {
       return this.deadLetter(raw, new DecodeError(location, `key: ${messageOf(error)}`, { cause: error }));
     }
@@ -146,15 +179,18 @@ export class RecordPipeline {
     }
     let result: unknown;
     try {
-      const record = {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        timestamp: raw.timestamp,
-        key,
-        value,
-        headers: decodeHeaders(raw.headers),
-      };
+      const headers = decodeHeaders(raw.headers);
+      const record = raw.queue
+        ? { queue: raw.topic, ...raw.queue, timestamp: raw.timestamp, value, headers }
+        : {
+            topic: raw.topic,
+            partition: raw.partition,
+            offset: raw.offset,
+            timestamp: raw.timestamp,
+            key,
+            value,
+            headers,
+          };
       result = await this.processor.handle(record, { stores: stores?.views ?? NO_STORES });
     } catch (error) {
       return this.deadLetter(raw, new HandlerError(location, `handler threw: ${messageOf(error)}`, { cause: error }));
@@ -168,9 +204,13 @@ export class RecordPipeline {
     }
   }
 
-  private async encode(result: unknown, raw: RawRecord): Promise<{ records: EncodedRecord[]; rows: TableRow[] }> {
+  private async encode(
+    result: unknown,
+    raw: RawRecord,
+  ): Promise<{ records: EncodedRecord[]; rows: TableRow[]; messages: ExchangeMessage[] }> {
     const rows: TableRow[] = [];
-    if (result === undefined || result === null) return { records: [], rows };
+    const messages: ExchangeMessage[] = [];
+    if (result === undefined || result === null) return { records: [], rows, messages };
     if (typeof result !== 'object' || Array.isArray(result)) {
       throw new TypeError(`handler must return an object keyed by output name, got ${describe(result)}`);
     }
@@ -191,12 +231,17 @@ export class RecordPipeline {
           rows.push({ output: name, table: output, row: rowOf(record, `${name}[${index}]`, output) });
           continue;
         }
+        if (isBoundExchange(output)) {
+          const id = `${this.processor.id}/${sourceIdOf(raw)}/${name}/${index}`;
+          messages.push(await exchangeMessageOf(output, record, `${name}[${index}]`, name, id, raw.timestamp));
+          continue;
+        }
         const one = await encodeOne(output, record, `${name}[${index}]`, provenance);
         this.checkSize(one, `${name}[${index}]`);
         encoded.push(one);
       }
     }
-    return { records: encoded, rows };
+    return { records: encoded, rows, messages };
   }
 
   /** Throws when a record is over its topic's limit: the broker would refuse it, and the transaction with it. */
@@ -220,10 +265,19 @@ export class RecordPipeline {
     return this.deadLetter(raw, new EncodeError(location, reason));
   }
 
+  /** The dead letter of a record that cannot be read at all (a queue's message without an id): a decode error. */
+  undecodable(raw: RawRecord, reason: string): RecordOutcome & { ok: false } {
+    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    return this.deadLetter(raw, new DecodeError(location, reason));
+  }
+
   private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome & { ok: false } {
     const headers: Record<string, Buffer | string> = {};
     for (const [name, value] of Object.entries(raw.headers)) if (value !== undefined) headers[name] = value;
-    Object.assign(headers, sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp), {
+    const source = raw.queue
+      ? queueSourceHeaders(raw.topic, raw.queue.messageId, raw.timestamp)
+      : sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp);
+    Object.assign(headers, source, {
       [Headers.errorKind]: error.kind,
       [Headers.errorMessage]: error.reason,
     });
@@ -275,6 +329,45 @@ async function encodeOne(
     headers: provenance ? { ...headers, ...provenance } : { ...headers },
     ...(partition === undefined ? {} : { partition }),
   };
+}
+
+/** An exchange entry as the message to publish, with its stable id. */
+async function exchangeMessageOf(
+  output: BoundExchange,
+  entry: unknown,
+  where: string,
+  name: string,
+  messageId: string,
+  timestamp: number,
+): Promise<ExchangeMessage> {
+  const exchange = output.exchange;
+  if (!entry || typeof entry !== 'object' || !('value' in entry)) {
+    throw new TypeError(`${where} must be a message { value, routingKey?, headers? }, got ${describe(entry)}`);
+  }
+  const { value, routingKey, headers } = entry as ExchangeEntry<unknown>;
+  let content: Buffer;
+  try {
+    content = await output.value.serialize(value);
+  } catch (error) {
+    throw new TypeError(`${where}.value for exchange ${exchange.name}: ${messageOf(error)}`);
+  }
+  if (routingKey !== undefined && typeof routingKey !== 'string') {
+    throw new TypeError(`${where}.routingKey must be a string, got ${describe(routingKey)}`);
+  }
+  return {
+    output: name,
+    exchange: exchange.name,
+    routingKey: routingKey ?? exchange.routingKey,
+    content,
+    headers: { ...headers },
+    messageId,
+    timestamp,
+  };
+}
+
+/** Where an input record sits, as part of the ids of the messages it publishes: the same on every redo. */
+function sourceIdOf(raw: RawRecord): string {
+  return raw.queue ? `${raw.topic}/${raw.queue.messageId}` : `${raw.topic}/${raw.partition}/${raw.offset}`;
 }
 
 const NO_STORES = Object.freeze({});

@@ -1,20 +1,32 @@
 import { ExactlyConfigError } from './errors.js';
+import { type AnyExchange, checkExchangeName, type ExchangeEntry, type ExchangeValueOf, isExchange } from './exchange.js';
+import { type AnyQueue, checkQueueName, isQueue, type QueueRecord, type QueueValueOf } from './queue.js';
 import type { InputRecord, OutputRecord } from './records.js';
 import type { HandlerContext, StoreMap } from './store.js';
 import { changelogTopic } from './store.js';
 import { type AnyTable, checkTableName, isTable, type RowOf, type TableEntry } from './table.js';
 import { type AnyTopic, checkTopicName, type KeyOf, type ValueOf } from './topic.js';
 
-/** Outputs by the name the handler uses for them: topics, and tables (`table()` of a participant's package). */
-export type OutputMap = Readonly<Record<string, AnyTopic | AnyTable>>;
+/** What a processor reads: a Kafka topic, or a queue (`queue()` of a source's package). */
+export type AnyInput = AnyTopic | AnyQueue;
+
+/**
+ * Outputs by the name the handler uses for them: topics, tables (`table()` of `@exactly/postgres`) and
+ * exchanges (`exchange()` of `@exactly/rabbitmq`).
+ */
+export type OutputMap = Readonly<Record<string, AnyTopic | AnyTable | AnyExchange>>;
 /** The outputs of a processor. (The name from before outputs could be tables.) */
 export type TopicMap = OutputMap;
 
-/** What a handler returns for one output: a record for a topic, `{ value: row }` for a table. */
-export type OutputEntry<T> = T extends AnyTable ? TableEntry<RowOf<T>> : OutputRecord<KeyOf<T>, ValueOf<T>>;
+/** What a handler returns for one output: a record for a topic, `{ value: row }` for a table, a message for an exchange. */
+export type OutputEntry<T> = T extends AnyTable
+  ? TableEntry<RowOf<T>>
+  : T extends AnyExchange
+    ? ExchangeEntry<ExchangeValueOf<T>>
+    : OutputRecord<KeyOf<T>, ValueOf<T>>;
 
-/** The record a handler receives for input topic `I`. */
-export type RecordOf<I> = InputRecord<KeyOf<I>, ValueOf<I>>;
+/** The record a handler receives from input `I`: a topic's record, or a queue's message. */
+export type RecordOf<I> = I extends AnyQueue ? QueueRecord<QueueValueOf<I>> : InputRecord<KeyOf<I>, ValueOf<I>>;
 
 /** What a handler returns: for each output name, the records to write there. Omitted names write nothing. */
 export type HandlerOutputs<O extends TopicMap> = {
@@ -33,7 +45,7 @@ export type NoStores = {};
  * returned object with `O` already inferred from `outputs`, so literal types in output values (`side: 'left'`)
  * are kept rather than widened to `string` and refused.
  */
-export type Handler<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> = O extends unknown
+export type Handler<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores> = O extends unknown
   ? // Written as a method (then picked out of its object): its parameters are then compared both ways, so a
     // processor with typed stores is still a `Processor` where any processor is taken (runners, tools).
     {
@@ -47,7 +59,7 @@ export type Handler<I extends AnyTopic, O extends TopicMap, S extends StoreMap =
 /** What to do with a record whose decode, handler or encode fails. */
 export type OnError = 'dead-letter' | 'stop';
 
-export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> {
+export interface ProcessorDefinition<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores> {
   /** Consumer group id and transactional.id prefix. Letters, digits, '.', '_', '-'. */
   readonly id: string;
   readonly input: I;
@@ -70,7 +82,7 @@ export interface ProcessorDefinition<I extends AnyTopic, O extends TopicMap, S e
 }
 
 /** A checked processor definition with its defaults filled in. */
-export interface Processor<I extends AnyTopic = AnyTopic, O extends TopicMap = TopicMap, S extends StoreMap = NoStores>
+export interface Processor<I extends AnyInput = AnyInput, O extends TopicMap = TopicMap, S extends StoreMap = NoStores>
   extends ProcessorDefinition<I, O, S> {
   readonly deadLetter: string;
   readonly onError: OnError;
@@ -83,7 +95,7 @@ const LEGAL_ID = /^[a-zA-Z0-9._-]{1,200}$/;
  * Checks a processor definition and fills in its defaults. Every mistake is an ExactlyConfigError that names
  * the field, thrown here rather than when the first record arrives.
  */
-export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+export function defineProcessor<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores>(
   definition: ProcessorDefinition<I, O, S>,
 ): Processor<I, O, S> {
   const { id, input, outputs, handle, onError = 'dead-letter' } = definition;
@@ -93,12 +105,13 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extend
     throw new ExactlyConfigError('id', `'${id}' may hold only letters, digits, '.', '_' and '-' (at most 200)`);
   }
   if (!input || typeof input !== 'object')
-    throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...})");
-  checkTopicName(input.name, 'input');
+    throw new ExactlyConfigError('input', "must be a topic, e.g. topic('orders', {...}), or a queue");
+  if (isQueue(input)) checkQueueInput(input, definition);
+  else checkTopicName(input.name, 'input');
   if (!outputs || typeof outputs !== 'object' || Object.keys(outputs).length === 0) {
     throw new ExactlyConfigError('outputs', 'must name at least one output (a topic or a table)');
   }
-  const seen = new Map<string, string>([[input.name, 'input']]);
+  const seen = new Map<string, string>(isQueue(input) ? [] : [[input.name, 'input']]);
   const tables = new Map<string, string>();
   for (const [name, output] of Object.entries(outputs)) {
     const field = `outputs.${name}`;
@@ -108,6 +121,10 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extend
       const used = tables.get(output.name);
       if (used) throw new ExactlyConfigError(field, `table '${output.name}' is already used by ${used}`);
       tables.set(output.name, field);
+      continue;
+    }
+    if (isExchange(output)) {
+      checkExchangeName(output.name, field);
       continue;
     }
     checkTopicName(output.name, field);
@@ -140,4 +157,19 @@ export function defineProcessor<I extends AnyTopic, O extends TopicMap, S extend
     throw new ExactlyConfigError('onError', `must be 'dead-letter' or 'stop', got '${String(onError)}'`);
   }
   return Object.freeze({ ...definition, id, input, outputs, stores, handle, deadLetter, onError });
+}
+
+/** A queue input takes what its source can commit with: topics and exchanges (no stores or tables, yet). */
+function checkQueueInput(input: AnyQueue, definition: { stores?: unknown; outputs: OutputMap }): void {
+  checkQueueName(input.name, 'input');
+  if (definition.stores && Object.keys(definition.stores).length > 0) {
+    throw new ExactlyConfigError('stores', 'a processor with a queue input cannot have stores (not supported yet)');
+  }
+  const table = Object.entries(definition.outputs ?? {}).find(([, output]) => isTable(output));
+  if (table) {
+    throw new ExactlyConfigError(
+      `outputs.${table[0]}`,
+      'a processor with a queue input cannot write to tables (not supported yet): write to a topic, and a second processor from it to the table',
+    );
+  }
 }

@@ -1,3 +1,5 @@
+import type { QueueDelivery } from './queue.js';
+
 /** Header values as the handler sees them: UTF-8 text. */
 export type InputHeaders = Readonly<Record<string, string>>;
 /** Header values a handler may write. */
@@ -26,15 +28,20 @@ export interface OutputRecord<K, V> {
   readonly partition?: number;
 }
 
-/** A record as bytes, as it comes from and goes to Kafka. */
+/** A record as bytes, as it comes from and goes to Kafka (or from a queue: then `queue` is set). */
 export interface RawRecord {
+  /** The topic, or a queue's name. */
   readonly topic: string;
+  /** 0 for a queue's message. */
   readonly partition: number;
+  /** The record's offset; a queue's message has none, and carries its message id here. */
   readonly offset: string;
   readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
+  /** Set for a message from a queue: what the handler's QueueRecord carries beyond value and headers. */
+  readonly queue?: QueueDelivery;
 }
 
 /** An encoded output, ready for a producer. */

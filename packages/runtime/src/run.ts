@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  type AnyTopic,
+  type AnyInput,
   type NoStores,
   type Processor,
   RecordPipeline,
@@ -84,7 +84,7 @@ const MAX_REQUEST_BYTES = 900 * 1024;
  * Runs a processor against Kafka: consume read_committed, handle, and commit outputs with offsets in one
  * transaction per batch. Resolves once the consumer has joined its group.
  */
-export async function run<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+export async function run<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores>(
   processor: Processor<I, O, S>,
   options: RunOptions,
 ): Promise<RunningProcessor> {

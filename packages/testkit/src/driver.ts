@@ -1,19 +1,27 @@
 import {
+  type AnyExchange,
+  type AnyInput,
   type AnyTable,
   type AnyTopic,
   type BoundSerde,
   bindSerde,
   DEFAULT_MAX_MESSAGE_BYTES,
   type EncodedRecord,
+  type ExchangeMessage,
+  type ExchangeValueOf,
+  isExchange,
+  isQueue,
   isTable,
   type KeyOf,
   type KeyValueStore,
   type NoStores,
   type PartitionStores,
   type Processor,
+  type QueueValueOf,
   type RawRecord,
   type RecordError,
   type RecordErrorKind,
+  type RecordOutcome,
   RecordPipeline,
   type RowOf,
   type SchemaRegistryClient,
@@ -21,6 +29,7 @@ import {
   type StoreKeyOf,
   type StoreMap,
   type StoreValueOf,
+  string,
   type TopicMap,
   type ValueOf,
 } from '@exactly/core';
@@ -54,9 +63,31 @@ export interface RawInput extends SendOptions {
   readonly value: Buffer | null;
 }
 
-/** The names of a processor's topic outputs, and of its table outputs. */
-type TopicNames<O> = { [N in keyof O]: O[N] extends AnyTable ? never : N }[keyof O] & string;
+export interface PublishOptions {
+  /** The message's `message_id`; default a new one per publish. Publish one id twice to see it handled once. */
+  readonly messageId?: string;
+  /** Default ''. */
+  readonly routingKey?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Milliseconds since the epoch; default `Date.now()`. */
+  readonly timestamp?: number;
+  readonly redelivered?: boolean;
+}
+
+/** A message published to an exchange output, decoded with its serde. */
+export interface TestExchangeMessage<V> {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly value: V;
+  /** Stable: the same input published again after a crash gives the same id. */
+  readonly messageId: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The names of a processor's topic outputs, of its table outputs and of its exchange outputs. */
+type TopicNames<O> = { [N in keyof O]: O[N] extends AnyTable | AnyExchange ? never : N }[keyof O] & string;
 type TableNames<O> = { [N in keyof O]: O[N] extends AnyTable ? N : never }[keyof O] & string;
+type ExchangeNames<O> = { [N in keyof O]: O[N] extends AnyExchange ? N : never }[keyof O] & string;
 
 /** Where an input record was: what dead letters and provenance headers point back to. */
 export interface SourceLocation {
@@ -114,7 +145,7 @@ interface Bound {
  * With `onError: 'stop'`, a failing record rejects its send() with the DecodeError, HandlerError or
  * EncodeError and records nothing; the driver itself goes on with the next record.
  */
-export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores> {
+export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores> {
   private bound: Promise<Bound> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private offsets = new Map<number, bigint>();
@@ -122,6 +153,11 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   private dead: DeadLetter[] = [];
   /** Each table output's rows, by output name, as the table would hold them after every send's commit. */
   private tables = new Map<string, Array<Readonly<Record<string, unknown>>>>();
+  /** Each exchange output's messages, by output name. */
+  private published = new Map<string, Array<TestExchangeMessage<unknown>>>();
+  /** A queue input's message ids handled so far: a message published again with one of them is skipped. */
+  private seenIds = new Set<string>();
+  private nextMessageId = 0;
   /** Each input partition's stores, as the runtime keeps them; every send is a committed transaction here. */
   private stores = new Map<number, PartitionStores>();
 
@@ -132,7 +168,7 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   ) {}
 
   /** A driver with its serdes bound, so that a setup error (e.g. no registry for avro()) rejects here. */
-  static async create<I extends AnyTopic, O extends TopicMap, S extends StoreMap = NoStores>(
+  static async create<I extends AnyInput, O extends TopicMap, S extends StoreMap = NoStores>(
     processor: Processor<I, O, S>,
     options: TestDriverOptions = {},
   ): Promise<TestDriver<I, O, S>> {
@@ -145,9 +181,48 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   send(key: KeyOf<I> | null, value: ValueOf<I>, options: SendOptions = {}): Promise<void> {
     return this.enqueue(async () => {
       const { input } = await this.ready();
+      if (isQueue(this.processor.input)) throw new TypeError('send() is for a topic input: use publish() for a queue');
       const keyBytes = key === null || key === undefined ? null : await encodeInput(input, 'key', key);
       const valueBytes = value === null && input.tombstones ? null : await encodeInput(input, 'value', value);
       await this.process({ ...options, key: keyBytes, value: valueBytes });
+    });
+  }
+
+  /**
+   * For a queue input: encodes `value` with the queue's serde and handles the message, as the runtime would after
+   * its delivery; a message id handled before is skipped (the runtime's de-duplication, with no window).
+   */
+  publish(value: QueueValueOf<I>, options: PublishOptions = {}): Promise<void> {
+    return this.enqueue(async () => {
+      const { pipeline, input, outputs } = await this.ready();
+      if (!isQueue(this.processor.input)) throw new TypeError('publish() is for a queue input: use send()');
+      const messageId = options.messageId ?? `test-message-${this.nextMessageId++}`;
+      if (this.seenIds.has(messageId)) return;
+      const timestamp = options.timestamp ?? Date.now();
+      const raw: RawRecord = {
+        topic: input.name,
+        partition: 0,
+        offset: messageId,
+        timestamp,
+        key: Buffer.from(messageId),
+        value: await encodeInput(input, 'value', value),
+        headers: options.headers ?? {},
+        queue: {
+          messageId,
+          routingKey: options.routingKey ?? '',
+          exchange: '',
+          redelivered: options.redelivered ?? false,
+        },
+      };
+      const outcome = await pipeline.process(raw);
+      const source = { topic: input.name, partition: 0, offset: messageId };
+      this.seenIds.add(messageId);
+      if (!outcome.ok) {
+        if (this.processor.onError === 'stop') throw outcome.error;
+        this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));
+        return;
+      }
+      await this.record(outcome, outputs, source);
     });
   }
 
@@ -167,8 +242,16 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
   output<N extends TopicNames<O>>(name: N): ReadonlyArray<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>> {
     const topic = this.outputNamed(name, 'output');
     if (isTable(topic)) throw new TypeError(`output('${name}') is a table: read its rows with rows('${name}')`);
+    if (isExchange(topic)) throw new TypeError(`output('${name}') is an exchange: read it with messages('${name}')`);
     const records = this.outputs.get(topic.name) ?? [];
     return [...records] as Array<TestOutputRecord<KeyOf<O[N]>, ValueOf<O[N]>>>;
+  }
+
+  /** The messages published to exchange output `name` so far, decoded, oldest first. */
+  messages<N extends ExchangeNames<O>>(name: N): ReadonlyArray<TestExchangeMessage<ExchangeValueOf<O[N]>>> {
+    const exchange = this.outputNamed(name, 'messages');
+    if (!isExchange(exchange)) throw new TypeError(`messages('${name}') is not an exchange output`);
+    return [...(this.published.get(name) ?? [])] as Array<TestExchangeMessage<ExchangeValueOf<O[N]>>>;
   }
 
   /**
@@ -179,11 +262,11 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
    */
   rows<N extends TableNames<O>>(name: N): ReadonlyArray<RowOf<O[N]>> {
     const table = this.outputNamed(name, 'rows');
-    if (!isTable(table)) throw new TypeError(`rows('${name}') is a topic: read its records with output('${name}')`);
+    if (!isTable(table)) throw new TypeError(`rows('${name}') is not a table output`);
     return [...(this.tables.get(name) ?? [])] as Array<RowOf<O[N]>>;
   }
 
-  private outputNamed(name: string, method: string): AnyTopic | AnyTable {
+  private outputNamed(name: string, method: string): AnyTopic | AnyTable | AnyExchange {
     const output = this.processor.outputs[name];
     if (!output) {
       const names = Object.keys(this.processor.outputs).join(', ');
@@ -233,6 +316,8 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
     this.dead = [];
     this.tables = new Map();
     this.stores = new Map();
+    this.published = new Map();
+    this.seenIds = new Set();
   }
 
   private async storesOf(partition: number): Promise<PartitionStores> {
@@ -278,8 +363,18 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
       this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));
       return;
     }
+    await this.record(outcome, outputs, source);
+  }
+
+  /** A handled record's outputs, rows and messages, as its committed transaction would leave them. */
+  private async record(
+    outcome: RecordOutcome & { ok: true },
+    outputs: ReadonlyMap<string, BoundTopic>,
+    source: SourceLocation,
+  ): Promise<void> {
     // Decode everything before recording anything: a record's outputs appear all together or not at all.
     const decoded = await Promise.all(outcome.records.map((record) => decodeOutput(outputs, record, source)));
+    const messages = await Promise.all(outcome.messages.map((message) => this.decodeMessage(message)));
     for (const record of decoded) {
       const list = this.outputs.get(record.topic) ?? [];
       list.push(record);
@@ -295,11 +390,30 @@ export class TestDriver<I extends AnyTopic, O extends TopicMap, S extends StoreM
       else if (conflict?.action === 'update') rows[same] = row;
       this.tables.set(output, rows);
     }
+    for (const [index, message] of messages.entries()) {
+      const output = outcome.messages[index]?.output ?? '';
+      this.published.set(output, [...(this.published.get(output) ?? []), message]);
+    }
+  }
+
+  private async decodeMessage(message: ExchangeMessage): Promise<TestExchangeMessage<unknown>> {
+    const exchange = this.processor.outputs[message.output];
+    if (!isExchange(exchange)) throw new Error(`the pipeline published to ${message.output}, which is no exchange`);
+    const serde = await bindSerde(exchange.value, { topic: exchange.name, role: 'value', registry: this.options.registry });
+    return {
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      value: await serde.deserialize(message.content),
+      messageId: message.messageId,
+      headers: message.headers,
+    };
   }
 }
 
 async function bind(processor: Processor, options: TestDriverOptions): Promise<Bound> {
-  const outputTopics = Object.values(processor.outputs).filter((output): output is AnyTopic => !isTable(output));
+  const outputTopics = Object.values(processor.outputs).filter(
+    (output): output is AnyTopic => !isTable(output) && !isExchange(output),
+  );
   const topics = [...outputTopics.map((t) => t.name), processor.deadLetter];
   const pipeline = await RecordPipeline.create(processor, {
     registry: options.registry,
@@ -317,7 +431,10 @@ async function bind(processor: Processor, options: TestDriverOptions): Promise<B
   });
   const outputs = new Map<string, BoundTopic>();
   for (const topic of outputTopics) outputs.set(topic.name, await bindTopic(topic));
-  return { pipeline, input: await bindTopic(processor.input), outputs };
+  const { input } = processor;
+  // A queue's messages have no key: the message id stands in for it.
+  const inputTopic = isQueue(input) ? { name: input.name, key: string(), value: input.value, tombstones: false } : input;
+  return { pipeline, input: await bindTopic(inputTopic), outputs };
 }
 
 async function encodeInput(input: BoundTopic, role: SerdeRole, value: unknown): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { type AnyTopic, bindSerde, changelogTopic, isTable, type Processor } from '@exactly/core';
+import { type AnyTopic, bindSerde, changelogTopic, isExchange, isQueue, isTable, type Processor } from '@exactly/core';
 import type { ExampleApp } from './example.js';
 import type { TopicSpec } from './kafka/client.js';
 import { testClient } from './kafka/client.js';
@@ -14,7 +14,7 @@ export function topicsOf(processor: Processor): ProcessorTopics {
   return {
     input: processor.input.name,
     outputs: Object.values(processor.outputs)
-      .filter((output): output is AnyTopic => !isTable(output))
+      .filter((output): output is AnyTopic => !isTable(output) && !isExchange(output))
       .map((t) => t.name),
     deadLetter: processor.deadLetter,
   };
@@ -39,6 +39,7 @@ export function topicSpecsOf(processor: Processor, partitions: number): TopicSpe
 /** Encodes an example's generated records with the processor's input serdes, as they go to Kafka. */
 export async function exampleEncoder(example: ExampleApp, processor: Processor) {
   const input = processor.input;
+  if (isQueue(input)) throw new TypeError(`processor '${processor.id}' reads queue ${input.name}, not a topic`);
   const key = await bindSerde(input.key, { topic: input.name, role: 'key' });
   const value = await bindSerde(input.value, { topic: input.name, role: 'value' });
   return async (i: number): Promise<{ key: Buffer | null; value: Buffer }> => {
