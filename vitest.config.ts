@@ -41,6 +41,8 @@ export default defineConfig({
       '@exactly/testkit': source('testkit'),
       '@exactly/postgres/runtime': fileURLToPath(new URL('./packages/postgres/src/runtime.ts', import.meta.url)),
       '@exactly/postgres': source('postgres'),
+      '@exactly/rabbitmq/runtime': fileURLToPath(new URL('./packages/rabbitmq/src/runtime.ts', import.meta.url)),
+      '@exactly/rabbitmq': source('rabbitmq'),
     },
   },
   test: {

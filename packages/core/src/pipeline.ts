@@ -3,8 +3,8 @@ import { type AnyExchange, type ExchangeEntry, type ExchangeMessage, isExchange 
 import { Headers, queueSourceHeaders, sourceHeaders } from './headers.js';
 import { type BoundStore, type CommittedState, PartitionStores } from './partition-stores.js';
 import type { Processor } from './processor.js';
-import { recordBatchBytes } from './record-size.js';
 import { isQueue } from './queue.js';
+import { recordBatchBytes } from './record-size.js';
 import type { EncodedRecord, InputHeaders, OutputRecord, RawRecord } from './records.js';
 import type { SchemaRegistryClient } from './registry.js';
 import { type BoundSerde, bindSerde } from './serde.js';

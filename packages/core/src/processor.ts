@@ -1,5 +1,11 @@
 import { ExactlyConfigError } from './errors.js';
-import { type AnyExchange, checkExchangeName, type ExchangeEntry, type ExchangeValueOf, isExchange } from './exchange.js';
+import {
+  type AnyExchange,
+  checkExchangeName,
+  type ExchangeEntry,
+  type ExchangeValueOf,
+  isExchange,
+} from './exchange.js';
 import { type AnyQueue, checkQueueName, isQueue, type QueueRecord, type QueueValueOf } from './queue.js';
 import type { InputRecord, OutputRecord } from './records.js';
 import type { HandlerContext, StoreMap } from './store.js';

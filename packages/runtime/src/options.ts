@@ -73,6 +73,11 @@ export interface RunOptions {
    * with tables uses it. See docs/postgres.md.
    */
   readonly postgres?: string;
+  /**
+   * The RabbitMQ broker of a queue input or exchange outputs (`@exactly/rabbitmq`), as an AMQP URL
+   * (`amqp://user:password@host:5672/vhost`). Default: the RABBITMQ_URL environment variable. See docs/rabbitmq.md.
+   */
+  readonly rabbitmq?: string;
 }
 
 export interface ResolvedOptions {
@@ -96,4 +101,6 @@ export interface ResolvedOptions {
   readonly compression: Compression;
   /** The database URL for table outputs (the option, else DATABASE_URL), if any. */
   readonly postgres: string | undefined;
+  /** The AMQP URL for a queue input or exchange outputs (the option, else RABBITMQ_URL), if any. */
+  readonly rabbitmq: string | undefined;
 }

@@ -53,6 +53,7 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     signal: options.signal,
     compression: compressionOf(options.compression, client),
     postgres: postgresOf(options.postgres),
+    rabbitmq: rabbitmqOf(options.rabbitmq),
   };
 }
 
@@ -64,6 +65,18 @@ function postgresOf(url: string | undefined): string | undefined {
     throw new ExactlyConfigError(
       url === undefined ? 'DATABASE_URL' : 'postgres',
       'must be a PostgreSQL connection URL, postgres://user:password@host:5432/database',
+    );
+  return chosen;
+}
+
+/** The option, else RABBITMQ_URL; only its form is checked here (the broker is reached at start). */
+function rabbitmqOf(url: string | undefined): string | undefined {
+  const chosen = url ?? (process.env.RABBITMQ_URL?.trim() || undefined);
+  if (chosen === undefined) return undefined;
+  if (typeof chosen !== 'string' || !/^amqps?:\/\//.test(chosen))
+    throw new ExactlyConfigError(
+      url === undefined ? 'RABBITMQ_URL' : 'rabbitmq',
+      'must be an AMQP URL, amqp://user:password@host:5672/vhost (amqps:// for TLS)',
     );
   return chosen;
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AnyInput,
+  isQueue,
   type NoStores,
   type Processor,
   RecordPipeline,
@@ -15,14 +16,17 @@ import { backoffMs } from './backoff.js';
 import { checkDatabaseOption, describeDatabase, openDatabase } from './database.js';
 import { Engine } from './engine/engine.js';
 import { LocalStateDir } from './engine/local-state.js';
+import { QueueEngine } from './engine/queue-engine.js';
 import { KafkaUnreachableError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics, type MetricsSnapshot } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { ResolvedOptions, RunOptions } from './options.js';
+import type { AmqpPort } from './port/amqp.js';
 import type { ClientAdapter } from './port/client.js';
 import { ClientError } from './port/errors.js';
 import type { TablesPort } from './port/tables.js';
+import { checkRabbitmqOption, describeRabbitmq, openRabbitmq } from './rabbitmq.js';
 import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
 
@@ -90,6 +94,7 @@ export async function run<I extends AnyInput, O extends TopicMap, S extends Stor
 ): Promise<RunningProcessor> {
   const resolved = resolveOptions(options);
   checkDatabaseOption(processor as unknown as Processor, resolved.postgres);
+  checkRabbitmqOption(processor as unknown as Processor, resolved.rabbitmq);
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
   const adapter = await createAdapter(
     resolved.client,
@@ -106,6 +111,7 @@ export async function runOnAdapter(
   adapter: ClientAdapter,
   log: Logger,
   database?: TablesPort,
+  broker?: AmqpPort,
 ): Promise<RunningProcessor> {
   const processor = generic;
   const started = Date.now();
@@ -132,10 +138,13 @@ export async function runOnAdapter(
   const pipeline = bound.withMaxRecordBytes(Object.fromEntries(limits));
   let localState: LocalStateDir | undefined;
   let tables: TablesPort | undefined;
+  let amqp: AmqpPort | undefined;
   try {
     tables = database ?? (await openDatabase(generic, resolved.postgres, bound.changelogTopics.length > 0));
+    amqp = broker ?? (await openRabbitmq(generic, resolved.rabbitmq));
   } catch (error) {
     await admin.close();
+    await tables?.close();
     throw error;
   }
   if (resolved.stateDir !== undefined && bound.changelogTopics.length > 0) {
@@ -146,42 +155,51 @@ export async function runOnAdapter(
     } catch (error) {
       await admin.close();
       await tables?.close();
+      await amqp?.close();
       throw error;
     }
   }
   const metrics = new EngineMetrics();
-  const engine = new Engine(
-    {
-      processorId: processor.id,
-      instanceId: resolved.instanceId,
-      groupId: processor.id,
-      inputTopic: processor.input.name,
-      adapter,
-      admin,
-      pipeline,
-      metrics,
-      log,
-      maxBatchRecords: resolved.maxBatchRecords,
-      transactionTimeoutMs: resolved.transactionTimeoutMs,
-      maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
-      compression: resolved.compression,
-      localState,
-      tables,
-    },
-    {
-      groupId: processor.id,
-      topic: processor.input.name,
-      maxWaitMs: resolved.commitIntervalMs,
-      // Fetches wait (up to the commit interval) for this much data: fewer, larger transactions under load.
-      minBytes: 256 * 1024,
-      maxBytesPerPartition: 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
-      sessionTimeoutMs: resolved.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
-      concurrency: Math.max(1, partitions),
-      maxPollRecords: resolved.maxBatchRecords,
-    },
-  );
+  const context = {
+    processorId: processor.id,
+    instanceId: resolved.instanceId,
+    groupId: processor.id,
+    inputTopic: processor.input.name,
+    adapter,
+    admin,
+    pipeline,
+    metrics,
+    log,
+    maxBatchRecords: resolved.maxBatchRecords,
+    transactionTimeoutMs: resolved.transactionTimeoutMs,
+    maxRequestBytes: Math.min(MAX_REQUEST_BYTES, ...limits.values()),
+    compression: resolved.compression,
+    localState,
+    tables,
+    amqp,
+  };
+  const input = processor.input;
+  const engine = isQueue(input)
+    ? new QueueEngine(
+        context,
+        amqp as AmqpPort, // openRabbitmq gives one for every processor with a queue
+        input,
+        input.prefetch ?? Math.min(65_535, 2 * resolved.maxBatchRecords),
+        resolved.commitIntervalMs,
+      )
+    : new Engine(context, {
+        groupId: processor.id,
+        topic: processor.input.name,
+        maxWaitMs: resolved.commitIntervalMs,
+        // Fetches wait (up to the commit interval) for this much data: fewer, larger transactions under load.
+        minBytes: 256 * 1024,
+        maxBytesPerPartition: 1024 * 1024,
+        maxBytes: 16 * 1024 * 1024,
+        sessionTimeoutMs: resolved.sessionTimeoutMs,
+        heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
+        concurrency: Math.max(1, partitions),
+        maxPollRecords: resolved.maxBatchRecords,
+      });
   let server: Server | undefined;
   try {
     if (resolved.metricsPort !== undefined) server = await startMetricsServer(metrics.registry, resolved.metricsPort);
@@ -191,6 +209,7 @@ export async function runOnAdapter(
     await engine.stop();
     await localState?.close();
     await tables?.close();
+    await amqp?.close();
     throw error;
   }
   log.info(
@@ -203,6 +222,7 @@ export async function runOnAdapter(
       client: adapter.name,
       compression: resolved.compression,
       ...(tables && resolved.postgres ? { postgres: describeDatabase(resolved.postgres) } : {}),
+      ...(amqp && resolved.rabbitmq ? { rabbitmq: describeRabbitmq(resolved.rabbitmq) } : {}),
     },
     'processor started',
   );
@@ -212,7 +232,8 @@ export async function runOnAdapter(
   const closeAll = () =>
     (closing ??= closeServer()
       .then(() => localState?.close())
-      .then(() => tables?.close()));
+      .then(() => tables?.close())
+      .then(() => amqp?.close()));
   engine.done.then(closeAll, closeAll);
   return {
     stop: async () => {

@@ -1,4 +1,5 @@
-import { ExactlyConfigError, type Processor, type RecordPipeline } from '@exactly/core';
+import { ExactlyConfigError, isQueue, type Processor, type RecordPipeline } from '@exactly/core';
+import { dedupChangelog } from './engine/queue-engine.js';
 import { MissingTopicsError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { AdminPort } from './port/client.js';
@@ -10,6 +11,7 @@ export async function ensureTopics(
   pipeline: RecordPipeline,
   options: ResolvedOptions,
 ): Promise<number> {
+  if (isQueue(processor.input)) return ensureQueueTopics(admin, processor, pipeline, options);
   const input = processor.input.name;
   const changelogs = new Set(pipeline.changelogTopics);
   const all = [input, ...pipeline.outputTopics, ...changelogs];
@@ -42,4 +44,31 @@ export async function ensureTopics(
     }
   }
   return inputPartitions;
+}
+
+/**
+ * For a queue input: the output topics, and the queue's de-duplication changelog (one partition: one writer per
+ * queue, compacted: only the ids in the window are kept). Answers 1, the queue's "partitions".
+ */
+async function ensureQueueTopics(
+  admin: AdminPort,
+  processor: Processor,
+  pipeline: RecordPipeline,
+  options: ResolvedOptions,
+): Promise<number> {
+  const changelog = dedupChangelog(processor.id, processor.input.name);
+  const all = [...pipeline.outputTopics, changelog];
+  const counts = await admin.partitionCounts(all);
+  const missing = all.filter((t) => !counts.has(t));
+  if (missing.length > 0 && !options.createTopics) throw new MissingTopicsError(missing);
+  if (missing.length > 0) {
+    await admin.createTopics(
+      missing.map((name) => ({
+        name,
+        partitions: name === changelog ? 1 : options.inputPartitions,
+        ...(name === changelog ? { config: { 'cleanup.policy': 'compact' } } : {}),
+      })),
+    );
+  }
+  return 1;
 }

@@ -399,7 +399,11 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
   private async decodeMessage(message: ExchangeMessage): Promise<TestExchangeMessage<unknown>> {
     const exchange = this.processor.outputs[message.output];
     if (!isExchange(exchange)) throw new Error(`the pipeline published to ${message.output}, which is no exchange`);
-    const serde = await bindSerde(exchange.value, { topic: exchange.name, role: 'value', registry: this.options.registry });
+    const serde = await bindSerde(exchange.value, {
+      topic: exchange.name,
+      role: 'value',
+      registry: this.options.registry,
+    });
     return {
       exchange: message.exchange,
       routingKey: message.routingKey,
@@ -433,7 +437,9 @@ async function bind(processor: Processor, options: TestDriverOptions): Promise<B
   for (const topic of outputTopics) outputs.set(topic.name, await bindTopic(topic));
   const { input } = processor;
   // A queue's messages have no key: the message id stands in for it.
-  const inputTopic = isQueue(input) ? { name: input.name, key: string(), value: input.value, tombstones: false } : input;
+  const inputTopic = isQueue(input)
+    ? { name: input.name, key: string(), value: input.value, tombstones: false }
+    : input;
   return { pipeline, input: await bindTopic(inputTopic), outputs };
 }
 

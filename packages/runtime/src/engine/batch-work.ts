@@ -1,4 +1,4 @@
-import type { EncodedRecord, PartitionStores, RawRecord, RecordError, TableRow } from '@exactly/core';
+import type { EncodedRecord, ExchangeMessage, PartitionStores, RawRecord, RecordError, TableRow } from '@exactly/core';
 import type { EngineContext } from './context.js';
 import type { RefusedInputs } from './refused-inputs.js';
 
@@ -9,6 +9,8 @@ export interface HandledRecord {
   readonly outputs: readonly EncodedRecord[];
   /** The rows for table outputs (none for a dead letter). */
   readonly rows: readonly TableRow[];
+  /** The messages for exchange outputs (none for a dead letter). */
+  readonly messages: readonly ExchangeMessage[];
   /** Set when the record became a dead letter. */
   readonly error?: RecordError;
 }
@@ -37,7 +39,7 @@ export async function runPipeline(
     const outcome =
       reason === undefined ? await ctx.pipeline.process(input, stores) : ctx.pipeline.refused(input, reason);
     if (outcome.ok) {
-      handled.push({ input, outputs: outcome.records, rows: outcome.rows });
+      handled.push({ input, outputs: outcome.records, rows: outcome.rows, messages: outcome.messages });
       continue;
     }
     if (ctx.pipeline.processor.onError === 'stop') return { handled, stoppedOn: outcome.error };
@@ -45,12 +47,18 @@ export async function runPipeline(
       { kind: outcome.error.kind, reason: outcome.error.reason, ...outcome.error.location },
       'record sent to the dead-letter topic',
     );
-    handled.push({ input, outputs: [outcome.deadLetter], rows: NO_ROWS, error: outcome.error });
+    handled.push(deadLettered(input, outcome.deadLetter, outcome.error));
   }
   return { handled, stoppedOn: undefined };
 }
 
 const NO_ROWS: readonly TableRow[] = Object.freeze([]);
+const NO_MESSAGES: readonly ExchangeMessage[] = Object.freeze([]);
+
+/** A record's part of a transaction when it became a dead letter: only that. */
+export function deadLettered(input: RawRecord, deadLetter: EncodedRecord, error: RecordError): HandledRecord {
+  return { input, outputs: [deadLetter], rows: NO_ROWS, messages: NO_MESSAGES, error };
+}
 
 /** Every output of a batch, in order. */
 export function outputsOf(handled: readonly HandledRecord[]): EncodedRecord[] {

@@ -2,6 +2,7 @@ import type { RecordPipeline } from '@exactly/core';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Compression } from '../options.js';
+import type { AmqpPort } from '../port/amqp.js';
 import type { AdminPort, ClientAdapter } from '../port/client.js';
 import type { TablesPort } from '../port/tables.js';
 import type { LocalStateDir } from './local-state.js';
@@ -26,6 +27,8 @@ export interface EngineContext {
   readonly localState?: LocalStateDir;
   /** The database the processor's table outputs write to (a processor with tables has it). */
   readonly tables?: TablesPort;
+  /** The message broker of its queue input or exchange outputs (a processor with either has it). */
+  readonly amqp?: AmqpPort;
   /** Stops the processor; `done` rejects with this error. */
   fail(error: Error): void;
 }

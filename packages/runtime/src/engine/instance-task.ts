@@ -4,6 +4,7 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { ConsumedBatch, PartitionOffset, PollControl } from '../port/client.js';
 import { type HandledRecord, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { exchangeParticipant } from './exchange-side.js';
 import { PartitionState, type TransactionParticipant } from './state.js';
 import { TableSide } from './table-side.js';
 import { TransactionOwner } from './transaction-owner.js';
@@ -99,6 +100,10 @@ export class InstanceTask {
         participants.push(
           this.tables.participant(handled, [...offsets.values()], (input, why) => this.owner.refuseInput(input, why)),
         );
+      const exchange =
+        this.ctx.amqp &&
+        exchangeParticipant(this.ctx, this.ctx.amqp, handled, (input, why) => this.owner.refuseInput(input, why));
+      if (exchange) participants.push(exchange);
       touched.clear();
       if (!control.isCurrent()) {
         for (const participant of participants) participant.aborted();

@@ -3,6 +3,7 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { BatchControl, ConsumedBatch, TopicPartition } from '../port/client.js';
 import { runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { exchangeParticipant } from './exchange-side.js';
 import { PartitionState, type TransactionParticipant } from './state.js';
 import { TableSide } from './table-side.js';
 import { TransactionOwner } from './transaction-owner.js';
@@ -171,6 +172,12 @@ export class PartitionTask {
           participants.push(
             this.tables.participant(work.handled, offsets, (input, why) => this.owner.refuseInput(input, why)),
           );
+        const exchange =
+          this.ctx.amqp &&
+          exchangeParticipant(this.ctx, this.ctx.amqp, work.handled, (input, why) =>
+            this.owner.refuseInput(input, why),
+          );
+        if (exchange) participants.push(exchange);
         await this.owner.commit(work, offsets, participants);
         this.committed = next;
         this.position = next;

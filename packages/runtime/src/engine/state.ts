@@ -147,7 +147,7 @@ export class PartitionState {
     let records = 0;
     const fromCheckpoint: Record<string, string> = {};
     for (const [name, changelog] of pipeline.storeChangelogs) {
-      const range = await this.settled(changelog, partition);
+      const range = await settledRange(this.ctx, changelog, partition);
       const copy = local.get(name);
       const from = copy ? await this.usableCheckpoint(copy, changelog, range) : null;
       if (from === null) {
@@ -173,30 +173,6 @@ export class PartitionState {
     return { stores, local };
   }
 
-  /**
-   * `changelog`/`partition`'s offsets once no transaction is open in it. Only the partition's owner writes it,
-   * and this one has not begun: an open transaction is a previous owner's (a zombie's, in 'instance' fencing,
-   * where its transactional.id is not this one's), and committed changes may lie past it (this owner's own,
-   * from before a rebalance). Reading only to the stable offset would miss them; the broker ends it within
-   * its timeout.
-   */
-  private async settled(changelog: string, partition: number): Promise<OffsetRange> {
-    const started = Date.now();
-    let warned = 0;
-    for (let attempt = 1; ; attempt++) {
-      const range = await this.ctx.admin.offsetRange(changelog, partition);
-      if (range.stableEnd === range.end) return range;
-      if (Date.now() - warned >= RESTORE_WAIT_WARN_MS) {
-        warned = Date.now();
-        this.ctx.log.warn(
-          { changelog, partition, stableEnd: range.stableEnd, end: range.end, waitedMs: warned - started },
-          "waiting for a previous owner's open transaction in the changelog to end before restoring",
-        );
-      }
-      await delay(backoffMs(attempt));
-    }
-  }
-
   /** Where to read `copy`'s changelog from: its checkpoint, or null (rebuild it whole). */
   private async usableCheckpoint(copy: LmdbState, changelog: string, range: OffsetRange): Promise<string | null> {
     const checkpoint = copy.checkpoint();
@@ -214,5 +190,29 @@ export class PartitionState {
       DELETE_RETENTION_MS,
     );
     return this.deleteRetentionMs.get(changelog);
+  }
+}
+
+/**
+ * `changelog`/`partition`'s offsets once no transaction is open in it. Only the partition's owner writes it,
+ * and this one has not begun: an open transaction is a previous owner's (a zombie's, in 'instance' fencing,
+ * where its transactional.id is not this one's), and committed changes may lie past it (this owner's own,
+ * from before a rebalance). Reading only to the stable offset would miss them; the broker ends it within
+ * its timeout.
+ */
+export async function settledRange(ctx: EngineContext, changelog: string, partition: number): Promise<OffsetRange> {
+  const started = Date.now();
+  let warned = 0;
+  for (let attempt = 1; ; attempt++) {
+    const range = await ctx.admin.offsetRange(changelog, partition);
+    if (range.stableEnd === range.end) return range;
+    if (Date.now() - warned >= RESTORE_WAIT_WARN_MS) {
+      warned = Date.now();
+      ctx.log.warn(
+        { changelog, partition, stableEnd: range.stableEnd, end: range.end, waitedMs: warned - started },
+        "waiting for a previous owner's open transaction in the changelog to end before restoring",
+      );
+    }
+    await delay(backoffMs(attempt));
   }
 }

@@ -155,7 +155,8 @@ export class TransactionOwner {
       for (const participant of participants) await participant.settle?.();
       const changes = participants.flatMap((p) => p.records());
       const alone = participants.find((p) => p.commitAlone !== undefined);
-      if (alone && changes.length === 0 && !work.handled.some((h) => h.outputs.length > 0)) {
+      const othersIdle = participants.every((p) => p === alone || !p.hasOwnWork?.());
+      if (alone && othersIdle && changes.length === 0 && !work.handled.some((h) => h.outputs.length > 0)) {
         await this.commitAlone(work, alone, participants, began);
         await this.offsetsToKafka(offsets);
         return;
@@ -164,7 +165,8 @@ export class TransactionOwner {
       transaction = await producer.begin();
       await this.send(transaction, work.handled);
       if (changes.length > 0) changesLanded = await transaction.send(changes);
-      await transaction.sendOffsets(this.ctx.groupId, offsets);
+      // A queue input has no offsets: its position is the message ids its participant adds.
+      if (offsets.length > 0) await transaction.sendOffsets(this.ctx.groupId, offsets);
       // 1c. the participants' own transactions, prepared: durable, and only waiting for the decision
       for (const participant of participants) await participant.prepare?.();
     } catch (error) {

@@ -78,6 +78,32 @@ export class EngineMetrics {
     help: 'Input partitions owned now',
     registers: [this.registry],
   });
+  readonly queueAcknowledged = new Counter({
+    name: 'exactly_queue_messages_acknowledged_total',
+    help: 'Queue messages acknowledged after their commit (duplicates included)',
+    registers: [this.registry],
+  });
+  readonly queueDuplicates = new Counter({
+    name: 'exactly_queue_duplicates_total',
+    help: 'Queue messages delivered again after their commit, recognised by id and not processed again',
+    registers: [this.registry],
+  });
+  readonly queueUnacknowledged = new Gauge({
+    name: 'exactly_queue_unacknowledged_messages',
+    help: 'Queue messages delivered and not yet acknowledged (bounded by the prefetch)',
+    registers: [this.registry],
+  });
+  readonly queueDelay = new Histogram({
+    name: 'exactly_queue_publish_to_commit_seconds',
+    help: "From a queue message's publish time (timestamp_in_ms header, or AMQP timestamp) to its commit",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly exchangeMessagesPublished = new Counter({
+    name: 'exactly_exchange_messages_published_total',
+    help: 'Messages published to exchange outputs and confirmed (a redone batch publishes its messages again)',
+    registers: [this.registry],
+  });
 
   /** Plain numbers for the progress line and for tests. */
   async snapshot(): Promise<MetricsSnapshot> {
@@ -90,6 +116,11 @@ export class EngineMetrics {
       transactionsAborted: await total(this.transactionsAborted),
       lag: await total(this.lag),
       peakInFlightRecords: this.peakInFlight,
+      queueAcknowledged: await total(this.queueAcknowledged),
+      queueDuplicates: await total(this.queueDuplicates),
+      queueUnacknowledged: await total(this.queueUnacknowledged),
+      queueDelayMs: await averageMs(this.queueDelay),
+      exchangeMessagesPublished: await total(this.exchangeMessagesPublished),
     };
   }
 }
@@ -103,4 +134,18 @@ export interface MetricsSnapshot {
   readonly lag: number;
   /** Most input records held at once (fetched, not yet committed) since start. */
   readonly peakInFlightRecords: number;
+  /** A queue input's messages acknowledged, duplicates recognised, in flight; mean publish-to-commit delay. */
+  readonly queueAcknowledged: number;
+  readonly queueDuplicates: number;
+  readonly queueUnacknowledged: number;
+  /** NaN before any message with a publish time committed. */
+  readonly queueDelayMs: number;
+  readonly exchangeMessagesPublished: number;
+}
+
+async function averageMs(histogram: Histogram): Promise<number> {
+  const values = (await histogram.get()).values;
+  const sum = values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+  const count = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  return count === 0 ? Number.NaN : (sum / count) * 1000;
 }
