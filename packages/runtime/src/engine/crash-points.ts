@@ -2,8 +2,9 @@
  * Fault injection for the chaos harness (`pnpm chaos --postgres`): with EXACTLY_CRASH_AT=<point>:<n>, the process
  * SIGKILLs itself the n-th time it reaches <point>, so that a crash falls exactly inside a window a random kill
  * rarely hits. Unset (always, outside chaos), a crash point costs one comparison.
- * - `prepared`: the database's transaction is prepared, Kafka's commit not yet sent.
- * - `decided`:  Kafka's commit is confirmed, COMMIT PREPARED not yet sent.
+ * - `prepared`: the database's transaction is prepared (or a batch's exchange messages are confirmed), Kafka's
+ *               commit not yet sent.
+ * - `decided`:  Kafka's commit is confirmed; COMMIT PREPARED (or a queue batch's acknowledgement) not yet sent.
  */
 export type CrashPoint = 'prepared' | 'decided';
 

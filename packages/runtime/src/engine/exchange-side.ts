@@ -3,6 +3,7 @@ import type { AmqpPort } from '../port/amqp.js';
 import { ClientError, type ErrorKind } from '../port/errors.js';
 import type { HandledRecord } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { crashPoint } from './crash-points.js';
 import type { TransactionParticipant } from './state.js';
 
 /**
@@ -41,6 +42,7 @@ export function exchangeParticipant(
         throw failure;
       }
       ctx.metrics.exchangeMessagesPublished.inc(messages.length);
+      crashPoint('prepared');
     },
     committed: () => {},
     aborted: () => {},

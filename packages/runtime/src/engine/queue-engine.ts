@@ -5,6 +5,7 @@ import { ProcessorStoppedError } from '../errors.js';
 import type { AmqpDelivery, AmqpPort, QueueSubscription } from '../port/amqp.js';
 import { type BatchWork, deadLettered, type HandledRecord, runPipeline } from './batch-work.js';
 import type { EngineContext } from './context.js';
+import { crashPoint } from './crash-points.js';
 import { DedupWindow } from './dedup-window.js';
 import { exchangeParticipant } from './exchange-side.js';
 import { settledRange, type TransactionParticipant } from './state.js';
@@ -39,6 +40,8 @@ export class QueueEngine {
   private readonly owner: TransactionOwner;
   private readonly window: DedupWindow;
   private subscription: QueueSubscription | undefined;
+  /** Counts subscriptions: a delivery of an earlier one (its channel closed) is dropped, not handled. */
+  private generation = 0;
   /** Deliveries of the current subscription not yet taken into a batch. */
   private buffer: AmqpDelivery[] = [];
   private wake: (() => void) | undefined;
@@ -80,12 +83,18 @@ export class QueueEngine {
     this.buffer = [];
     this.active = false;
     this.ctx.metrics.queueUnacknowledged.set(0);
+    // Deliveries start before subscribe() answers: they are told apart by the subscription they came with.
+    const generation = ++this.generation;
     const subscription = await this.amqp.subscribe(this.queue, this.prefetch, (delivery) => {
-      if (this.subscription !== subscription) return;
+      if (this.generation !== generation) return;
       this.buffer.push(delivery);
       this.ctx.metrics.queueUnacknowledged.inc();
       this.wake?.();
     });
+    if (this.generation !== generation || this.stopping) {
+      await subscription.close();
+      return;
+    }
     this.subscription = subscription;
     this.ctx.log.info(
       { queue: this.queue.name, prefetch: this.prefetch },
@@ -94,6 +103,7 @@ export class QueueEngine {
     void subscription.closed.then((reason) => {
       if (this.subscription !== subscription) return;
       this.subscription = undefined;
+      this.generation++;
       this.buffer = []; // the broker puts them back in the queue
       this.ctx.metrics.queueUnacknowledged.set(0);
       if (!this.stopping) this.ctx.log.warn({ queue: this.queue.name, reason: String(reason) }, 'queue channel closed');
@@ -126,6 +136,7 @@ export class QueueEngine {
       if (result === 'fenced') {
         // Another consumer took the queue over while this one was away: start again as a standby.
         this.subscription = undefined;
+        this.generation++;
         await subscription.close().catch(() => {});
       }
     }
@@ -244,6 +255,7 @@ export class QueueEngine {
       );
       if (exchange) participants.push(exchange);
       await this.owner.commit({ handled, stoppedOn: undefined }, [], participants);
+      crashPoint('decided');
       this.observeDelays(batch, settled);
     }
     this.acknowledge(batch, settled, duplicates);

@@ -22,6 +22,7 @@ export function runOnFake(
     security: {},
     compression: 'lz4',
     postgres: undefined,
+    rabbitmq: undefined,
     commitIntervalMs: 10,
     maxBatchRecords: 100,
     createTopics: false,
