@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { run } from '@exactly/runtime';
+import { type RabbitMQ, readTopic, startRabbitMQ, uniqueTopic } from '@exactly/testkit';
+import { connect } from 'amqplib';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { ordersIn } from '../src/processor.js';
+
+/**
+ * Interop with a client no one here wrote: Python's pika publishes as RabbitMQ's tutorial does (queue_declare,
+ * basic_publish with a message_id), Exactly moves the orders into Kafka, a read_committed reader counts them.
+ * The virtual environment with pika is made by .ci/run (EXACTLY_PYTHON names its python).
+ */
+const brokers = inject('kafkaBrokers');
+const python = process.env.EXACTLY_PYTHON ?? join(homedir(), '.cache/exactly/tools/pika-venv/bin/python');
+const publisher = fileURLToPath(new URL('../src/publish.py', import.meta.url));
+let rabbit: RabbitMQ;
+
+beforeAll(async () => {
+  rabbit = await startRabbitMQ();
+}, 60_000);
+
+afterAll(async () => {
+  await rabbit?.stop();
+});
+
+test('orders published with pika land in Kafka once each, and their notifications on the exchange', async () => {
+  expect(existsSync(python), `no Python with pika at ${python}: run .ci/run, or set EXACTLY_PYTHON`).toBe(true);
+  const suffix = `-${uniqueTopic('pika')}`;
+  const processor = ordersIn(suffix);
+  const model = await connect(rabbit.url);
+  const channel = await model.createChannel();
+  await channel.assertExchange(`notifications${suffix}`, 'topic', { durable: true });
+  await channel.assertQueue(`notifications${suffix}.all`, { durable: true });
+  await channel.bindQueue(`notifications${suffix}.all`, `notifications${suffix}`, 'order.#');
+  const publish = (from: number) =>
+    promisify(execFile)(python, [
+      publisher,
+      '--url',
+      rabbit.url,
+      '--queue',
+      `orders${suffix}`,
+      '--count',
+      '150',
+      '--from',
+      String(from),
+    ]);
+  await publish(0);
+  // The same orders again, as a publisher retrying after a lost confirm would: their ids are known, none twice.
+  await publish(100);
+  const running = await run(processor, {
+    brokers,
+    rabbitmq: rabbit.url,
+    createTopics: true,
+    provenance: true,
+    logLevel: 'silent',
+  });
+  try {
+    const records = await readTopic(brokers, `orders${suffix}`, { minRecords: 250, timeoutMs: 30_000 });
+    const keys = records.map((r) => r.key?.toString() ?? '');
+    expect(new Set(keys).size).toBe(250);
+    expect(keys.length).toBe(250);
+  } finally {
+    await running.stop();
+  }
+  const notes: string[] = [];
+  for (
+    let m = await channel.get(`notifications${suffix}.all`);
+    m;
+    m = await channel.get(`notifications${suffix}.all`)
+  ) {
+    notes.push(String(m.properties.messageId));
+    channel.ack(m);
+  }
+  await model.close();
+  expect(new Set(notes).size).toBe(250);
+  expect(notes.every((id) => id.startsWith(`orders-in${suffix}/orders${suffix}/order-`))).toBe(true);
+});
