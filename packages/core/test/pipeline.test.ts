@@ -154,6 +154,8 @@ describe('RecordPipeline', () => {
         sourcePartition: 'exactly.source.partition',
         sourceOffset: 'exactly.source.offset',
         sourceTimestamp: 'exactly.source.timestamp',
+        sourceQueue: 'exactly.source.queue',
+        sourceMessageId: 'exactly.source.message-id',
       });
     });
 

@@ -262,7 +262,12 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
    */
   rows<N extends TableNames<O>>(name: N): ReadonlyArray<RowOf<O[N]>> {
     const table = this.outputNamed(name, 'rows');
-    if (!isTable(table)) throw new TypeError(`rows('${name}') is not a table output`);
+    if (!isTable(table)) {
+      const how = isExchange(table)
+        ? `an exchange: read it with messages('${name}')`
+        : `a topic: read its records with output('${name}')`;
+      throw new TypeError(`rows('${name}') is ${how}`);
+    }
     return [...(this.tables.get(name) ?? [])] as Array<RowOf<O[N]>>;
   }
 
