@@ -10,6 +10,7 @@ Usage:
   exactly verify --input <topic> --outputs <t1,t2> [--brokers ...] [--expect per-input=N]
   exactly kafka start|stop|status      a local Kafka for development (start --nodes 3: a 3-node cluster)
   exactly postgres start|stop|status   a local PostgreSQL for development (two-phase commit on)
+  exactly rabbitmq start|stop|status   a local RabbitMQ for development
   exactly --version
 
 In a clone of Exactly's repository:
@@ -27,6 +28,7 @@ const commands: Record<string, () => Promise<Command>> = {
   chaos: async () => inRepository('chaos', chaosProcessors, (await import('./commands/chaos.js')).chaosCommand),
   kafka: async () => (await import('./commands/kafka.js')).kafkaCommand,
   postgres: async () => (await import('./commands/postgres.js')).postgresCommand,
+  rabbitmq: async () => (await import('./commands/rabbitmq.js')).rabbitmqCommand,
   demo: async () => inRepository('demo', examples, (await import('./commands/demo.js')).demoCommand),
 };
 

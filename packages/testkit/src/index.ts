@@ -42,9 +42,17 @@ export type { Postgres, PostgresKind, StartPostgresOptions } from './postgres/st
 export { findSharedPostgres, startPostgres } from './postgres/start-postgres.js';
 export type { RunningTotalsTopics } from './processors/running-totals.js';
 export { amountOf, generateAmounts, runningTotals } from './processors/running-totals.js';
+export type { LocalRabbitMQOptions } from './rabbitmq/local-rabbitmq.js';
+export { LocalRabbitMQ } from './rabbitmq/local-rabbitmq.js';
+export type { RabbitMQ, RabbitMQKind, StartRabbitMQOptions } from './rabbitmq/start-rabbitmq.js';
+export { findSharedRabbitMQ, sharedRabbitMQDir, startRabbitMQ } from './rabbitmq/start-rabbitmq.js';
 export type { SchemaRegistryKind, SchemaRegistryServer } from './schema-registry/start.js';
 export { registryLabel, startSchemaRegistry } from './schema-registry/start.js';
 export { TestSchemaRegistry } from './schema-registry/test-registry.js';
+export type { ExchangeVerdict, QueueOnceOptions, QueueOnceVerdict } from './verifier/queue-once.js';
+export { verifyQueueOnce } from './verifier/queue-once.js';
+export type { QueuePublishOptions, QueuePublishResult, QueueTopology } from './verifier/queue-publisher.js';
+export { declareQueueTopology, publishToQueue, queueMessageId, queueReady } from './verifier/queue-publisher.js';
 export type { RunningTotalsOptions, RunningTotalsVerdict } from './verifier/running-totals.js';
 export { verifyRunningTotals } from './verifier/running-totals.js';
 export type { TableCheck, TableVerdict } from './verifier/tables.js';
