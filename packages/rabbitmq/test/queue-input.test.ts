@@ -212,6 +212,21 @@ describe('a queue input misconfigured', () => {
     );
   });
 
+  test('a broker that does not answer within the start-up timeout stops the start, naming it', async () => {
+    const processor = ordersProcessor({ id: uniqueTopic('rmq-unreachable'), queue: 'q', exchange: 'x' });
+    const started = Date.now();
+    await expect(
+      run(processor, {
+        brokers,
+        rabbitmq: 'amqp://guest:secret@127.0.0.1:1/%2F',
+        createTopics: true,
+        startupTimeoutMs: 1_500,
+        logLevel: 'silent',
+      }),
+    ).rejects.toThrow(/^RabbitMQ at amqp:\/\/guest@127\.0\.0\.1:1\/%2F: RabbitMQ is not reachable: .*ECONNREFUSED/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+  });
+
   test('a processor with a queue and no RabbitMQ URL stops before anything is reached', async () => {
     const saved = process.env.RABBITMQ_URL;
     delete process.env.RABBITMQ_URL;

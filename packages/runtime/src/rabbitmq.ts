@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ExactlyConfigError, isExchange, isQueue, type Processor } from '@exactly/core';
+import { backoffMs } from './backoff.js';
+import type { Logger } from './observability/logger.js';
 import type { AmqpPort, OpenAmqp } from './port/amqp.js';
 
 /** Missed heartbeats for about twice this long end a paused instance's connection: the queue moves on. */
@@ -29,7 +32,12 @@ export function checkRabbitmqOption(processor: Processor, url: string | undefine
  * Connects to the broker of a processor with a queue input or exchange outputs, through `@exactly/rabbitmq`
  * (loaded only then), and checks that its exchanges exist.
  */
-export async function openRabbitmq(processor: Processor, url: string | undefined): Promise<AmqpPort | undefined> {
+export async function openRabbitmq(
+  processor: Processor,
+  url: string | undefined,
+  startupTimeoutMs: number,
+  log: Logger,
+): Promise<AmqpPort | undefined> {
   checkRabbitmqOption(processor, url);
   if (url === undefined || brokerUses(processor).length === 0) return undefined;
   let openAmqp: OpenAmqp;
@@ -42,7 +50,7 @@ export async function openRabbitmq(processor: Processor, url: string | undefined
         `pnpm add @exactly/rabbitmq (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const amqp = await openAmqp({ url, heartbeatSeconds: HEARTBEAT_SECONDS });
+  const amqp = await connectWithin(openAmqp, url, startupTimeoutMs, log);
   try {
     await amqp.checkExchanges(
       Object.values(processor.outputs)
@@ -54,6 +62,32 @@ export async function openRabbitmq(processor: Processor, url: string | undefined
     throw error;
   }
   return amqp;
+}
+
+/**
+ * The first connection, tried again while the broker is not reachable (it may be starting beside the service) for
+ * up to `startupTimeoutMs`; then an error naming the broker.
+ */
+async function connectWithin(
+  openAmqp: OpenAmqp,
+  url: string,
+  startupTimeoutMs: number,
+  log: Logger,
+): Promise<AmqpPort> {
+  const deadline = Date.now() + startupTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openAmqp({ url, heartbeatSeconds: HEARTBEAT_SECONDS });
+    } catch (error) {
+      const retriable = (error as { kind?: unknown }).kind === 'retriable';
+      const message = error instanceof Error ? error.message : String(error);
+      if (!retriable || Date.now() >= deadline) {
+        throw new Error(`RabbitMQ at ${describeRabbitmq(url)}: ${message}`, { cause: error });
+      }
+      log.warn({ rabbitmq: describeRabbitmq(url), error: message, attempt }, 'RabbitMQ not reachable yet; retrying');
+      await delay(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
+    }
+  }
 }
 
 /** The URL without its password, for logs. */

@@ -141,7 +141,7 @@ export async function runOnAdapter(
   let amqp: AmqpPort | undefined;
   try {
     tables = database ?? (await openDatabase(generic, resolved.postgres, bound.changelogTopics.length > 0));
-    amqp = broker ?? (await openRabbitmq(generic, resolved.rabbitmq));
+    amqp = broker ?? (await openRabbitmq(generic, resolved.rabbitmq, resolved.startupTimeoutMs, log));
   } catch (error) {
     await admin.close();
     await tables?.close();
