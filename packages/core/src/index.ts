@@ -39,7 +39,7 @@ export type {
   QueueRecord,
   QueueValueOf,
 } from './queue.js';
-export { checkQueueName, DEFAULT_DEDUP_WINDOW, isQueue } from './queue.js';
+export { checkQueueName, DEFAULT_DEDUP_WINDOW, dedupChangelogTopic, isQueue } from './queue.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, recordBatchBytes, recordBytes } from './record-size.js';
 export type { EncodedRecord, InputHeaders, InputRecord, OutputHeaders, OutputRecord, RawRecord } from './records.js';
 export type { SchemaRegistryClient } from './registry.js';

@@ -1,6 +1,7 @@
 import { ExactlyConfigError } from './errors.js';
 import type { InputHeaders } from './records.js';
 import type { Serde } from './serde.js';
+import { changelogTopic } from './store.js';
 
 /** A message as it arrives from a queue, for a `messageId` function: the AMQP properties that may identify it. */
 export interface QueueMessage {
@@ -67,6 +68,14 @@ export interface QueueDelivery {
   readonly routingKey: string;
   readonly exchange: string;
   readonly redelivered: boolean;
+}
+
+/**
+ * The compacted topic a queue input keeps its window of committed message ids in: one per queue, one partition
+ * (one writer per queue).
+ */
+export function dedupChangelogTopic(processorId: string, queue: string): string {
+  return changelogTopic(processorId, `${queue}-dedup`);
 }
 
 export const DEFAULT_DEDUP_WINDOW: Required<DedupWindow> = Object.freeze({ ids: 100_000, maxAgeMs: 86_400_000 });

@@ -1,5 +1,4 @@
-import { ExactlyConfigError, isQueue, type Processor, type RecordPipeline } from '@exactly/core';
-import { dedupChangelog } from './engine/queue-engine.js';
+import { dedupChangelogTopic, ExactlyConfigError, isQueue, type Processor, type RecordPipeline } from '@exactly/core';
 import { MissingTopicsError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { AdminPort } from './port/client.js';
@@ -56,7 +55,7 @@ async function ensureQueueTopics(
   pipeline: RecordPipeline,
   options: ResolvedOptions,
 ): Promise<number> {
-  const changelog = dedupChangelog(processor.id, processor.input.name);
+  const changelog = dedupChangelogTopic(processor.id, processor.input.name);
   const all = [...pipeline.outputTopics, changelog];
   const counts = await admin.partitionCounts(all);
   const missing = all.filter((t) => !counts.has(t));

@@ -1,14 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { isQueue } from '@exactly/core';
 import { createTopics, freePort, groupLag, topicSpecsOf, topicsOf, verifyExactlyOnce } from '@exactly/testkit';
 import { resolveBrokers } from '../brokers.js';
 import { startDelayProbe } from '../demo/delay-probe.js';
 import { startGenerator } from '../demo/generator.js';
 import { loadExample } from '../demo/load-example.js';
 import { ProcessorProcess } from '../demo/processor-process.js';
+import { queueDemo } from '../demo/queue-demo.js';
 
 const USAGE =
-  'usage: pnpm start [--example order-router|bank-transfer|notifications] [--records 20000] [--rate 2000] [--partitions 6] [--no-crash]';
+  'usage: pnpm start [--example order-router|bank-transfer|notifications|page-views|ledger|rabbitmq-orders] [--records 20000] [--rate 2000] [--partitions 6] [--no-crash]';
 
 /**
  * `pnpm start`: an example processor on a real local Kafka, fed by its generator, killed once mid-run with
@@ -40,6 +42,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const { app, mainFile } = await loadExample(values.example);
   say(`Exactly demo: ${app.name}: ${app.summary}.`);
   const brokers = await resolveBrokers(undefined, say, { local: true }); // the demo is development
+  if (isQueue(app.processor('').input)) {
+    const crash = !values['no-crash'];
+    return queueDemo({ brokers, app, mainFile, records, rate, partitions, crash, say });
+  }
   const suffix = `-demo-${Date.now().toString(36)}`;
   const processor = app.processor(suffix);
   const topics = topicsOf(processor);

@@ -8,8 +8,8 @@ export class ProcessorProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   /** Transactions of the processes that ended, so totals survive a restart. */
-  private base = { committed: 0, aborted: 0 };
-  private last = { committed: 0, aborted: 0 };
+  private base = { committed: 0, aborted: 0, acknowledged: 0, duplicates: 0 };
+  private last = { committed: 0, aborted: 0, acknowledged: 0, duplicates: 0, unacknowledged: 0 };
   output = '';
 
   constructor(
@@ -23,8 +23,10 @@ export class ProcessorProcess {
     this.base = {
       committed: this.base.committed + this.last.committed,
       aborted: this.base.aborted + this.last.aborted,
+      acknowledged: this.base.acknowledged + this.last.acknowledged,
+      duplicates: this.base.duplicates + this.last.duplicates,
     };
-    this.last = { committed: 0, aborted: 0 };
+    this.last = { committed: 0, aborted: 0, acknowledged: 0, duplicates: 0, unacknowledged: 0 };
     const child = spawn(
       process.execPath,
       [
@@ -65,6 +67,24 @@ export class ProcessorProcess {
 
   /** Committed and aborted transactions over every process so far (from each one's /metrics). */
   async transactions(): Promise<{ committed: number; aborted: number }> {
+    await this.scrape();
+    return { committed: this.base.committed + this.last.committed, aborted: this.base.aborted + this.last.aborted };
+  }
+
+  /**
+   * A queue input's messages acknowledged and duplicates recognised over every process so far (a killed one's
+   * last few acknowledgements may be missed), and the messages the running one holds unacknowledged.
+   */
+  async queueMetrics(): Promise<{ acknowledged: number; duplicates: number; unacknowledged: number }> {
+    await this.scrape();
+    return {
+      acknowledged: this.base.acknowledged + this.last.acknowledged,
+      duplicates: this.base.duplicates + this.last.duplicates,
+      unacknowledged: this.last.unacknowledged,
+    };
+  }
+
+  private async scrape(): Promise<void> {
     try {
       const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
       const sum = (name: string) =>
@@ -75,10 +95,12 @@ export class ProcessorProcess {
       this.last = {
         committed: sum('exactly_transactions_committed_total'),
         aborted: sum('exactly_transactions_aborted_total'),
+        acknowledged: sum('exactly_queue_messages_acknowledged_total'),
+        duplicates: sum('exactly_queue_duplicates_total'),
+        unacknowledged: sum('exactly_queue_unacknowledged_messages'),
       };
     } catch {
       // between processes: keep the last numbers
     }
-    return { committed: this.base.committed + this.last.committed, aborted: this.base.aborted + this.last.aborted };
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type AnyQueue, changelogTopic, type RawRecord } from '@exactly/core';
+import { type AnyQueue, dedupChangelogTopic, type RawRecord } from '@exactly/core';
 import { backoffMs } from '../backoff.js';
 import { ProcessorStoppedError } from '../errors.js';
 import type { AmqpDelivery, AmqpPort, QueueSubscription } from '../port/amqp.js';
@@ -10,11 +10,6 @@ import { DedupWindow } from './dedup-window.js';
 import { exchangeParticipant } from './exchange-side.js';
 import { settledRange, type TransactionParticipant } from './state.js';
 import { TransactionOwner } from './transaction-owner.js';
-
-/** The de-duplication changelog of a queue input: one per queue, partition 0. */
-export function dedupChangelog(processorId: string, queue: string): string {
-  return changelogTopic(processorId, `${queue}-dedup`);
-}
 
 /** The transactional.id of a queue's one writer: the same in every instance, so each takeover fences the last. */
 export function queueTransactionalId(processorId: string, queue: string): string {
@@ -63,7 +58,7 @@ export class QueueEngine {
   ) {
     this.ctx = { ...context, fail: (error) => this.fail(error) };
     this.owner = new TransactionOwner(this.ctx, queueTransactionalId(context.processorId, queue.name), 'partition');
-    this.window = new DedupWindow(dedupChangelog(context.processorId, queue.name), queue.dedup);
+    this.window = new DedupWindow(dedupChangelogTopic(context.processorId, queue.name), queue.dedup);
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
