@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Processor } from '@exactly/core';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ResolvedOptions } from '../../src/options.js';
+import type { AmqpPort } from '../../src/port/amqp.js';
 import type { TablesPort } from '../../src/port/tables.js';
 import { type RunningProcessor, runOnAdapter } from '../../src/run.js';
 import { type FanOutTopics, fanOut } from '../fixtures/fan-out.js';
@@ -16,6 +17,7 @@ export function runOnFake(
   processor: Processor,
   options: Partial<ResolvedOptions> = {},
   tables?: TablesPort,
+  broker?: AmqpPort,
 ): Promise<RunningProcessor> {
   const resolved: ResolvedOptions = {
     brokers: ['fake:9092'],
@@ -40,7 +42,7 @@ export function runOnFake(
     signal: undefined,
     ...options,
   };
-  return runOnAdapter(processor, resolved, kafka.adapter(fencing), createLogger(resolved.logLevel), tables);
+  return runOnAdapter(processor, resolved, kafka.adapter(fencing), createLogger(resolved.logLevel), tables, broker);
 }
 
 /** The fan-out fixture's topics on the fake, `partitions` each, with `count` inputs `{ id }` already written. */
