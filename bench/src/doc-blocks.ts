@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-export type BlockName = 'count' | 'restore' | 'kv' | 'compression' | 'pg-clients' | 'postgres';
+export type BlockName = 'count' | 'restore' | 'kv' | 'compression' | 'pg-clients' | 'postgres' | 'rabbitmq';
 
 export const BENCHMARKS_DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 

@@ -3,6 +3,7 @@
 import { COMMIT_INTERVAL_MS, type Contender, PLAIN_KAFKA } from './contenders.js';
 import { keptBlock } from './doc-blocks.js';
 import { DRAIN_TIMEOUT_MS } from './latency.js';
+import { rabbitmqSection } from './rabbitmq/queue-bench.js';
 import { median } from './stats.js';
 import type { ContenderRow, ScenarioResult, ScenarioSummary, Spread } from './summary.js';
 
@@ -169,6 +170,8 @@ ${contenders.map((c) => `- **${c.label}** (\`${c.name}\`): ${c.about}`).join('\n
   below 1.0; the ratio says how much of the raw broker capacity each one turns into processed records.
 - **Runs**: the throughput phase runs every contender (and the ceiling) \`--runs\` times, interleaved; then the
   latency phase the same way. Medians are reported with the spread (min – max) of records/s.
+
+${rabbitmqSection(keptBlock(meta.previous, 'rabbitmq', 'pnpm bench --rabbitmq'))}
 `;
 }
 

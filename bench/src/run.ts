@@ -29,6 +29,12 @@ if (process.argv.includes('--help')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
+if (process.argv.includes('--rabbitmq')) {
+  // A run of its own: a RabbitMQ queue into Kafka (bench/src/rabbitmq/queue-bench.ts), its block of the page.
+  const { runRabbitMQBench } = await import('./rabbitmq/queue-bench.js');
+  await runRabbitMQBench(process.argv.slice(2), log);
+  process.exit(0);
+}
 const options = (() => {
   try {
     return parseOptions(process.argv.slice(2));

@@ -5,10 +5,10 @@
 // Also checks, per library, whether a mandatory publish's basic.return reaches us before its confirm.
 // Run: node --import tsx bench/src/rabbitmq/clients.ts --url amqp://guest:guest@127.0.0.1:5672/%2F
 import { parseArgs } from 'node:util';
-import amqplib from 'amqplib';
 import type { ConsumeMessage } from 'amqplib';
-import { Connection } from 'rabbitmq-client';
+import amqplib from 'amqplib';
 import type { AsyncMessage } from 'rabbitmq-client';
+import { Connection } from 'rabbitmq-client';
 import { median } from '../stats.js';
 
 const { values } = parseArgs({
@@ -161,13 +161,19 @@ for (let run = 0; run < runs; run++) {
     entry.con.push(con);
     await lib.close();
     await deleteQueue(queue);
-    log(`run ${run + 1} ${lib.name}: publish ${pub.rate.toFixed(0)}/s ${pub.cpuMs.toFixed(0)} ms CPU, consume ${con.rate.toFixed(0)}/s ${con.cpuMs.toFixed(0)} ms CPU`);
+    log(
+      `run ${run + 1} ${lib.name}: publish ${pub.rate.toFixed(0)}/s ${pub.cpuMs.toFixed(0)} ms CPU, consume ${con.rate.toFixed(0)}/s ${con.cpuMs.toFixed(0)} ms CPU`,
+    );
   }
 }
 
 const fmt = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k])).toFixed(0);
 log(`\nN=${n} x 1 KB persistent, durable queue, window ${win}, medians of ${runs} runs (CPU = process ms per 100k)`);
-log('| client | publish+confirm msg/s | publish CPU ms | consume+ack msg/s | consume CPU ms | mandatory return vs confirm |');
+log(
+  '| client | publish+confirm msg/s | publish CPU ms | consume+ack msg/s | consume CPU ms | mandatory return vs confirm |',
+);
 log('|---|---:|---:|---:|---:|---|');
 for (const [name, r] of results)
-  log(`| ${name} | ${fmt(r.pub, 'rate')} | ${fmt(r.pub, 'cpuMs')} | ${fmt(r.con, 'rate')} | ${fmt(r.con, 'cpuMs')} | ${r.order} |`);
+  log(
+    `| ${name} | ${fmt(r.pub, 'rate')} | ${fmt(r.pub, 'cpuMs')} | ${fmt(r.con, 'rate')} | ${fmt(r.con, 'cpuMs')} | ${r.order} |`,
+  );
