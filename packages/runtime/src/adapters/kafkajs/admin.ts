@@ -10,8 +10,12 @@ export function kafkaJsAdmin(kafka: Kafka): AdminPort {
   const stable = new StableOffsets(kafka);
   const reader = new PartitionReader(kafka);
   let connected: Promise<void> | undefined;
+  // A failed connect is forgotten, so the next call tries again (start-up retries while Kafka is down).
   const ready = () => {
-    connected ??= guard(() => admin.connect());
+    connected ??= guard(() => admin.connect()).catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
     return connected;
   };
   return {
