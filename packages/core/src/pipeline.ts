@@ -214,7 +214,7 @@ export class RecordPipeline {
     if (typeof result !== 'object' || Array.isArray(result)) {
       throw new TypeError(`handler must return an object keyed by output name, got ${describe(result)}`);
     }
-    const provenance = this.provenance ? sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp) : undefined;
+    const provenance = this.provenance ? sourceHeadersOf(raw) : undefined;
     const encoded: EncodedRecord[] = [];
     for (const [name, records] of Object.entries(result)) {
       if (records === undefined) continue;
@@ -274,10 +274,7 @@ export class RecordPipeline {
   private deadLetter(raw: RawRecord, error: RecordError): RecordOutcome & { ok: false } {
     const headers: Record<string, Buffer | string> = {};
     for (const [name, value] of Object.entries(raw.headers)) if (value !== undefined) headers[name] = value;
-    const source = raw.queue
-      ? queueSourceHeaders(raw.topic, raw.queue.messageId, raw.timestamp)
-      : sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp);
-    Object.assign(headers, source, {
+    Object.assign(headers, sourceHeadersOf(raw), {
       [Headers.errorKind]: error.kind,
       [Headers.errorMessage]: error.reason,
     });
@@ -363,6 +360,13 @@ async function exchangeMessageOf(
     messageId,
     timestamp,
   };
+}
+
+/** Where an input record came from, as headers: a topic's partition and offset, or a queue's message id. */
+function sourceHeadersOf(raw: RawRecord): Record<string, string> {
+  return raw.queue
+    ? queueSourceHeaders(raw.topic, raw.queue.messageId, raw.timestamp)
+    : sourceHeaders(raw.topic, raw.partition, raw.offset, raw.timestamp);
 }
 
 /** Where an input record sits, as part of the ids of the messages it publishes: the same on every redo. */

@@ -9,6 +9,7 @@ export const CHAOS_PROCESSORS = {
   copier: `${packageRoot}chaos/copier.ts`,
   totals: `${packageRoot}chaos/totals.ts`,
   'copier-pg': `${packageRoot}chaos/copier-pg.ts`,
+  rabbitmq: `${packageRoot}chaos/rabbitmq.ts`,
 } as const;
 
 export interface InstanceSettings {
@@ -24,6 +25,8 @@ export interface InstanceSettings {
   readonly processor: keyof typeof CHAOS_PROCESSORS;
   /** The slot's state directory (--state-dir): its restarts find their local copies there. */
   readonly stateDir?: string;
+  /** More arguments to `exactly run` (e.g. `--rabbitmq URL`). */
+  readonly args?: readonly string[];
 }
 
 /** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
@@ -58,6 +61,7 @@ export class Instance {
         '--instance-id',
         this.settings.instanceId,
         ...(this.settings.stateDir ? ['--state-dir', this.settings.stateDir] : []),
+        ...(this.settings.args ?? []),
       ],
       { env: { ...process.env, ...this.settings.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -66,7 +66,7 @@ export interface ChaosReport {
   readonly partitions: number;
   readonly instances: number;
   readonly nodes: number;
-  readonly events: Readonly<Record<ChaosEvent, number>>;
+  readonly events: Readonly<Record<Exclude<ChaosEvent, 'rabbitmq-kill'>, number>>;
   /** Each broker kill: which node, which role it had, and how long until the group committed again. */
   readonly brokerKills: readonly BrokerKill[];
   readonly seconds: number;

@@ -2,11 +2,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { mergeRuns, type RecordedRun, reliabilityDoc } from '../chaos/reliability-doc.js';
 import { type ChaosReport, runChaos } from '../chaos/run-chaos.js';
+import { runRabbitMQChaos } from '../chaos/run-rabbitmq-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
                      [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic] [--nodes 1|3]
                      [--stateful [--accounts 10000] [--local-state]]
                      [--postgres [--phase-kills 20] [--postgres-crashes 5]]
+                     [--rabbitmq [--phase-kills 20] [--rabbitmq-kills 5]]
                      [--report file.json] [--write-docs docs/reliability.md]`;
 
 /** `pnpm chaos`: a seeded chaos run against a local broker of its own, ending in the verifier's verdict. */
@@ -30,6 +32,8 @@ export async function chaosCommand(args: string[]): Promise<number> {
       postgres: { type: 'boolean', default: false },
       'phase-kills': { type: 'string', default: '20' },
       'postgres-crashes': { type: 'string', default: '5' },
+      rabbitmq: { type: 'boolean', default: false },
+      'rabbitmq-kills': { type: 'string', default: '5' },
       report: { type: 'string' },
       'write-docs': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -71,6 +75,16 @@ export async function chaosCommand(args: string[]): Promise<number> {
   if (values.stateful && values.postgres)
     throw new Error('--stateful and --postgres run different processors: choose one');
   if (options.nodes < 1) throw new Error('--nodes must be at least 1');
+  if (values.rabbitmq) {
+    if (values.stateful || values.postgres)
+      throw new Error('--rabbitmq runs a processor of its own: drop --stateful and --postgres');
+    return rabbitmqChaos(
+      options,
+      int('phase-kills', values['phase-kills']),
+      int('rabbitmq-kills', values['rabbitmq-kills']),
+      values.report,
+    );
+  }
   process.stderr.write(`chaos: ${JSON.stringify(options)} (replay with --seed ${seed})\n`);
   const report: ChaosReport = await runChaos({ ...options, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
   const json = JSON.stringify(report, null, 2);
@@ -81,6 +95,42 @@ export async function chaosCommand(args: string[]): Promise<number> {
   const shown = args.filter((arg, i) => !fileFlags.has(arg) && !fileFlags.has(args[i - 1] ?? ''));
   const command = `pnpm chaos ${shown.join(' ')}`.trim();
   if (values['write-docs']) await writeReliabilityDoc(values['write-docs'], report, options.client, command);
+  process.stderr.write(`chaos: ${report.verdict.ok ? 'PASS' : 'FAIL'}\n`);
+  return report.verdict.ok ? 0 : 1;
+}
+
+/** `pnpm chaos --rabbitmq`: a queue read by several instances, one active at a time (see runRabbitMQChaos). */
+async function rabbitmqChaos(
+  options: {
+    records: number;
+    instances: number;
+    kills: number;
+    zombies: number;
+    brokerKills: number;
+    seed: number;
+    client: 'kafkajs' | 'platformatic';
+  },
+  phaseKills: number,
+  rabbitmqKills: number,
+  reportFile: string | undefined,
+): Promise<number> {
+  const settings = {
+    records: options.records,
+    instances: options.instances,
+    kills: options.kills,
+    zombies: options.zombies,
+    brokerKills: options.brokerKills,
+    phaseKills,
+    rabbitmqKills,
+    seed: options.seed,
+    client: options.client,
+  };
+  process.stderr.write(`chaos: rabbitmq ${JSON.stringify(settings)} (replay with --seed ${options.seed})\n`);
+  const report = await runRabbitMQChaos({ ...settings, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
+  const json = JSON.stringify(report, null, 2);
+  process.stdout.write(`${json}\n`);
+  if (reportFile) await writeFile(reportFile, `${json}\n`);
+  process.stderr.write(`chaos: ${report.verdict.ok ? 'PASS' : 'FAIL'}\n`);
   return report.verdict.ok ? 0 : 1;
 }
 

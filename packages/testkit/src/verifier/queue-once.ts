@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { Headers } from '@exactly/core';
 import { connect } from 'amqplib';
 import { type KafkaTarget, waitForLeaders, withAdmin } from '../kafka/client.js';
 import { readTopic } from '../kafka/read-topic.js';
@@ -6,8 +7,12 @@ import { queueMessageId, queueReady } from './queue-publisher.js';
 import { scanTransactions } from './transaction-scan.js';
 import { compareWithLog } from './verify.js';
 
-const SOURCE_QUEUE = 'exactly.source.queue';
-const SOURCE_MESSAGE_ID = 'exactly.source.message-id';
+/** The queue and message id a record cites (its provenance headers, or a dead letter's). */
+function sourceOf(headers: Readonly<Record<string, string>>): { queue?: string; id?: string } {
+  const queue = headers[Headers.sourceQueue];
+  const id = headers[Headers.sourceMessageId];
+  return { ...(queue === undefined ? {} : { queue }), ...(id === undefined ? {} : { id }) };
+}
 
 export interface QueueOnceOptions {
   readonly brokers: string;
@@ -67,7 +72,8 @@ export interface QueueOnceVerdict {
 
 /**
  * Checks a drained run of a processor that reads a queue: every published message id has exactly one record on
- * the output topic (read_committed, found by the record's `exactly.source.message-id`, cross-checked against the
+ * the output topic (read_committed, found by the record's provenance headers (run with provenance), which must
+ * match its key, cross-checked against the
  * log's transaction markers), the queue is empty, and every record's exchange message arrived at least once
  * with its stable id (`<processor>/<queue>/<message id>/<output>/0`). Call it once the processors have stopped.
  */
@@ -86,9 +92,9 @@ export async function verifyQueueOnce(options: QueueOnceOptions): Promise<QueueO
   const counts = new Map<string, number>();
   let orphans = 0;
   for (const record of records) {
-    const id = record.headers[SOURCE_MESSAGE_ID];
+    const { queue, id } = sourceOf(record.headers);
     const key = record.key?.toString();
-    if (id === undefined || !published.has(id) || record.headers[SOURCE_QUEUE] !== options.queue || key !== id) {
+    if (id === undefined || !published.has(id) || queue !== options.queue || key !== id) {
       orphans += 1;
       note(
         `${options.output}/${record.partition}@${record.offset} cites no published message (${id ?? '-'}, key ${key})`,
@@ -106,7 +112,7 @@ export async function verifyQueueOnce(options: QueueOnceOptions): Promise<QueueO
       note(`${id}: no record on ${options.output}`);
     } else if (count > 1) {
       duplicated += 1;
-      const copies = records.filter((r) => r.headers[SOURCE_MESSAGE_ID] === id);
+      const copies = records.filter((r) => sourceOf(r.headers).id === id);
       note(
         `${id}: ${count} records (${copies.map((r) => `${r.partition}@${r.offset} by ${r.producerId}`).join(', ')})`,
       );
