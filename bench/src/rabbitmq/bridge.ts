@@ -2,8 +2,9 @@
 // and @platformatic/kafka (the runtime's default Kafka client): a non-transactional idempotent producer with
 // acks=all; a consumer with the queue input's prefetch (2 x 5000); per batch (what has arrived, up to 5000), the
 // records sent, then, once the send has resolved, the batch acknowledged with one basic.ack (multiple=true).
-import amqplib, { type ConsumeMessage } from 'amqplib';
+
 import { ProduceAcks, Producer } from '@platformatic/kafka';
+import amqplib, { type ConsumeMessage } from 'amqplib';
 
 const env = (name: string): string => {
   const value = process.env[name];
