@@ -52,10 +52,10 @@ describe.each(CLIENTS)(
 // The same on a 3-node cluster (replication 3, min.insync 2), where broker kills hit the group coordinator and
 // a transaction coordinator of the running processors while the other nodes take over.
 describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while records flow', (client) => {
-  it('12,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
+  it('8,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
-      records: 12_000,
+      records: 8_000,
       partitions: 6,
       instances: 3,
       kills: 3,
@@ -89,13 +89,13 @@ describe.each(CLIENTS)(
   'chaos on %s, stateful: running totals in a store while processors and the broker die',
   (client) => {
     const localState = client === 'platformatic';
-    it('12,000 records over 1,000 accounts, 4 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
+    it('8,000 records over 1,000 accounts, 3 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
       const report = await runChaos({
-        records: 12_000,
+        records: 8_000,
         partitions: 6,
         instances: 3,
-        kills: 4,
+        kills: 3,
         zombies: 1,
         brokerKills: 2,
         restarts: 1,
@@ -120,7 +120,7 @@ describe.each(CLIENTS)(
 // processors are killed (also inside the commit's windows: after PREPARE, after Kafka's commit), PostgreSQL
 // crashes, a zombie returns and the broker dies. docs/reliability.md has the full profile.
 describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, together', (client) => {
-  it('6,000 records, 3 SIGKILLs and 3 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
+  it('6,000 records, 3 SIGKILLs and 2 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
       records: 6_000,
@@ -132,7 +132,7 @@ describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, tog
       restarts: 0,
       seed,
       client,
-      postgres: { phaseKills: 3, crashes: 1 },
+      postgres: { phaseKills: 2, crashes: 1 },
       log: (line) => console.log(`[chaos postgres ${client} seed ${seed}] ${line}`),
     });
     const { verdict } = report;
@@ -158,20 +158,21 @@ describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, tog
 
 // The RabbitMQ profile: a queue read by three instances (one active at a time, single active consumer), each
 // message a record in Kafka and a message on an exchange, while a publisher with confirms publishes (again, with
-// the same id, what a node kill left unconfirmed), instances are killed (one inside a commit's window) and the
-// RabbitMQ node dies. Zombies (35 s each, past the heartbeat) are left to the full profile. On the
+// the same id, what a node kill left unconfirmed), instances are killed and the RabbitMQ node dies. Kills timed
+// inside a commit's windows and zombies (35 s each, past the heartbeat) are left to the full profile (a SIGKILL
+// after Kafka's commit, before the acknowledgement, is also packages/rabbitmq/test/queue-input.test.ts). On the
 // default client only: CI's time is short.
 describe('chaos with RabbitMQ: a queue into Kafka and an exchange, once into Kafka', () => {
-  it('3,000 messages, 2 SIGKILLs, 1 timed inside a commit, a RabbitMQ kill -9: each id once in Kafka, each exchange message at least once, the queue empty', async () => {
+  it('2,000 messages, 2 SIGKILLs, a RabbitMQ kill -9: each id once in Kafka, each exchange message at least once, the queue empty', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runRabbitMQChaos({
-      records: 3000,
+      records: 2000,
       instances: 3,
       kills: 2,
       zombies: 0,
       brokerKills: 0,
       rabbitmqKills: 1,
-      phaseKills: 1,
+      phaseKills: 0,
       seed,
       log: (line) => console.log(`[chaos rabbitmq seed ${seed}] ${line}`),
     });
@@ -179,11 +180,11 @@ describe('chaos with RabbitMQ: a queue into Kafka and an exchange, once into Kaf
       `[chaos rabbitmq seed ${seed}] ${JSON.stringify({ ...report, verdict: { ...report.verdict, examples: undefined } })}`,
     );
     const { verdict } = report;
-    expect(report.events).toEqual({ kill: 2, zombie: 0, 'broker-kill': 0, 'phase-kill': 1, 'rabbitmq-kill': 1 });
+    expect(report.events).toEqual({ kill: 2, zombie: 0, 'broker-kill': 0, 'phase-kill': 0, 'rabbitmq-kill': 1 });
     expect(verdict).toMatchObject({
       ok: true,
-      published: 3000,
-      records: 3000,
+      published: 2000,
+      records: 2000,
       missing: 0,
       duplicated: 0,
       orphans: 0,
@@ -191,9 +192,7 @@ describe('chaos with RabbitMQ: a queue into Kafka and an exchange, once into Kaf
       committedUnread: 0,
       queueLeft: 0,
     });
-    expect(verdict.exchange).toMatchObject({ distinct: 3000, missing: 0, withoutRecord: 0 });
-    // The phase kill is in the events; whether it landed in its window (phaseKills) is in the log: a restarted
-    // process can be slow to reach it on a busy machine, and then it is SIGKILLed anyway.
+    expect(verdict.exchange).toMatchObject({ distinct: 2000, missing: 0, withoutRecord: 0 });
     expect(report.drainStalls).toBe(0);
   }, 300_000);
 });

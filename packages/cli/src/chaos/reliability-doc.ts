@@ -162,10 +162,13 @@ ${table}
 
 | profile | command | where |
 |---|---|---|
-| CI | \`pnpm chaos --records 24000 --kills 10 --zombies 2 --broker-kills 2 --restarts 2\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
+| CI | \`pnpm chaos --records 16000 --kills 6 --zombies 2 --broker-kills 2 --restarts 1\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
 | CI, platformatic | the same with \`--client platformatic\` | every \`pnpm test\` on Node ≥ 22.22 (CI runs Node 24) |
-| CI, 3 nodes | \`pnpm chaos --records 12000 --kills 3 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
-| CI, PostgreSQL | \`pnpm chaos --postgres --records 6000 --kills 3 --zombies 1 --broker-kills 1 --restarts 0 --phase-kills 3 --postgres-crashes 1 [--client platformatic]\`: each input a record and a row (two-phase commit) | every \`pnpm test\`, both clients |
+| CI, 3 nodes | \`pnpm chaos --records 8000 --kills 3 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
+| CI, PostgreSQL | \`pnpm chaos --postgres --records 6000 --kills 3 --zombies 1 --broker-kills 1 --restarts 0 --phase-kills 2 --postgres-crashes 1 [--client platformatic]\`: each input a record and a row (two-phase commit) | every \`pnpm test\`, both clients |
+| CI, stateful | \`pnpm chaos --stateful --accounts 1000 --records 8000 --kills 3 --zombies 1 --broker-kills 2 --restarts 1 [--client platformatic --local-state]\`: every running total right | every \`pnpm test\`, both clients |
+| CI, RabbitMQ | \`pnpm chaos --rabbitmq --records 2000 --kills 2 --zombies 0 --broker-kills 0 --rabbitmq-kills 1 --phase-kills 0\`: a queue into Kafka and an exchange (docs/rabbitmq.md) | every \`pnpm test\`, default client |
+| full, RabbitMQ | \`pnpm chaos --rabbitmq --records 200000 --kills 50 --zombies 5 --rabbitmq-kills 5 --broker-kills 3 --seed 1 [--client platformatic]\` | run by hand; results in the RabbitMQ section above |
 | full, PostgreSQL | \`pnpm chaos --postgres --records 1000000 --kills 100 --zombies 10 --broker-kills 5 --restarts 2 --phase-kills 45 --postgres-crashes 6 [--client platformatic] --write-docs docs/reliability.md\` | run by hand |
 | full | \`pnpm chaos --records 1000000 --kills 100 --zombies 10 --broker-kills 10 --restarts 5 [--client platformatic] [--nodes 3] --write-docs docs/reliability.md\` | run by hand; its result replaces its column above (kept in \`docs/reliability-runs.json\`) |
 `;
