@@ -12,6 +12,7 @@ import { AmqpError, messageOf, replyCode } from './errors.js';
 
 /** What the runtime's QueueSubscription is; repeated structurally so that this package needs no runtime import. */
 export interface Subscription {
+  alive(): Promise<boolean>;
   close(): Promise<void>;
   readonly closed: Promise<Error | undefined>;
 }
@@ -90,7 +91,16 @@ export class AmqpConnection {
       await channel.close().catch(() => {});
       throw asAmqpError(error, `consuming queue ${queue.name}`);
     }
-    return { close: () => channel.close().catch(() => {}), closed };
+    return {
+      // A passive declare: answered only while the channel (and its connection) is alive.
+      alive: () =>
+        channel.checkQueue(queue.name).then(
+          () => true,
+          () => false,
+        ),
+      close: () => channel.close().catch(() => {}),
+      closed,
+    };
   }
 
   /**

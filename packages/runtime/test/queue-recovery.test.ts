@@ -96,6 +96,36 @@ describe('a queue input (fake Kafka, fake RabbitMQ)', () => {
     }
   });
 
+  it('a resumed zombie whose channel the broker closed does not take the producer back from the active consumer', async () => {
+    const { kafka, amqp, keys, expected, processor } = setUp(20);
+    const options = { maxBatchRecords: 10 };
+    const zombie = await runOnFake(kafka, 'partition', processor, options, undefined, amqp);
+    let active: Awaited<ReturnType<typeof runOnFake>> | undefined;
+    try {
+      await until(() => amqp.acknowledged >= 20, 'the first instance active');
+      active = await runOnFake(kafka, 'partition', processor, options, undefined, amqp); // a standby
+      let commits = 0;
+      kafka.before('commit', () => {
+        if (++commits !== 4) return;
+        // Paused past its heartbeat: the broker gave the queue to the standby; this commit fails (its transaction
+        // outlived its timeout), and the process hears of the closed connection only 2 s later.
+        amqp.closeActiveSilently(2_000);
+        kafka.failNext('commit', 'abortable');
+      });
+      amqp.enqueue(range(180, 20).map((n) => ({ id: `m-${n}`, value: { n } })));
+      await until(() => amqp.left === 0 && amqp.acknowledged === 200, 'the queue emptied');
+      // The zombie hears of its closed channel and subscribes again, as a standby.
+      await until(() => amqp.subscriptions === 3, 'the zombie subscribed again', 5_000);
+      expect(keys()).toEqual(expected(200));
+      // Each took the producer once when it became active; the zombie never took it again.
+      expect(kafka.inits(TRANSACTIONAL_ID)).toBe(2);
+      expect((await active.metrics()).transactionsAborted).toBe(0);
+    } finally {
+      await active?.stop();
+      await zombie.stop();
+    }
+  });
+
   it('an exchange message no queue takes: its input becomes a dead letter; the others are published again with the same ids', async () => {
     const { kafka, amqp, keys, start } = setUp(20);
     amqp.unroutable = (message) => message.messageId === `${ID}/orders/m-7/notify/0`;

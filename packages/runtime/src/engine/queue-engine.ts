@@ -181,7 +181,16 @@ export class QueueEngine {
 
   private async handle(batch: readonly AmqpDelivery[]): Promise<BatchResult> {
     try {
-      if (!this.active || !this.owner.isOpen) await this.activate();
+      if (!this.active || !this.owner.isOpen) {
+        // Taking the producer fences whoever has it: not from a channel the broker has closed already (a resumed
+        // zombie's), whose deliveries are another consumer's now.
+        const subscription = this.subscription;
+        if (!subscription || !(await subscription.alive())) {
+          if (subscription) await Promise.race([subscription.closed, delay(1_000)]);
+          return 'retry';
+        }
+        await this.activate();
+      }
       return await this.process(batch);
     } catch (error) {
       const recovery = await this.owner.recover(error);

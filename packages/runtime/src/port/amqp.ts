@@ -47,6 +47,11 @@ export interface AmqpDelivery {
 
 /** A queue being consumed, on a channel of its own. */
 export interface QueueSubscription {
+  /**
+   * A round trip on the channel: false when it is gone. A process resumed after a pause may not have heard yet that
+   * the broker closed its connection (and gave the queue to another consumer): it asks before taking the queue over.
+   */
+  alive(): Promise<boolean>;
   /** Stops consuming and closes the channel: its unacknowledged deliveries go back to the queue. */
   close(): Promise<void>;
   /** Resolves when the channel has closed (by close(), the broker, or a lost connection), with the reason. */

@@ -50,6 +50,25 @@ export class FakeAmqp implements AmqpPort {
     return this.ready.length + this.channels.reduce((n, c) => n + (c.open ? c.unacked.length : 0), 0);
   }
 
+  /** Channels the broker closed that their consumer has not heard of yet (a paused process, resumed). */
+  private readonly silentlyClosed = new Set<FakeChannel>();
+
+  /**
+   * A paused consumer's connection ended by the broker: its deliveries go back to the queue at once, and the
+   * consumer hears of it only after `noticeAfterMs` (a resumed process reads the closed socket late).
+   */
+  closeActiveSilently(noticeAfterMs: number): void {
+    const channel = this.active();
+    if (!channel) return;
+    this.silentlyClosed.add(channel);
+    const held = [...channel.unacked];
+    channel.unacked.length = 0;
+    for (const message of held) message.redelivered = true;
+    this.ready.unshift(...held);
+    queueMicrotask(() => this.dispatch()); // to the next consumer
+    setTimeout(() => channel.close(new Error('connection closed by the broker (missed heartbeats)')), noticeAfterMs);
+  }
+
   /** Closes the active consumer's channel (its connection lost): its deliveries go back to the queue. */
   closeActive(): void {
     this.active()?.close(new Error('connection lost (heartbeat missed)'));
@@ -82,7 +101,11 @@ export class FakeAmqp implements AmqpPort {
     };
     this.channels.push(channel);
     queueMicrotask(() => this.dispatch());
-    return { close: async () => channel.close(new Error('closed by the consumer')), closed };
+    return {
+      alive: async () => channel.open && !this.silentlyClosed.has(channel),
+      close: async () => channel.close(new Error('closed by the consumer')),
+      closed,
+    };
   }
 
   async publish(messages: readonly ExchangeMessage[]): Promise<void> {
@@ -107,7 +130,7 @@ export class FakeAmqp implements AmqpPort {
   }
 
   private active(): FakeChannel | undefined {
-    return this.channels.find((c) => c.open);
+    return this.channels.find((c) => c.open && !this.silentlyClosed.has(c));
   }
 
   /** Single active consumer: only the first open channel gets messages, up to the prefetch. */
@@ -132,7 +155,7 @@ export class FakeAmqp implements AmqpPort {
 
   private ack(channel: FakeChannel, upTo: Message): boolean {
     if (!this.onAck()) channel.close(new Error('connection lost before the acknowledgement'));
-    if (!channel.open) return false;
+    if (!channel.open || this.silentlyClosed.has(channel)) return false;
     const index = channel.unacked.indexOf(upTo);
     const done = channel.unacked.splice(0, index + 1);
     this.acknowledged += done.length;
