@@ -139,6 +139,32 @@ ${runs.map((r) => `- \`${columnOf(r)}\`: \`${r.command}\` (seed ${r.report.seed}
 
 ${table}
 
+## RabbitMQ: a queue into Kafka, once
+
+\`pnpm chaos --rabbitmq\` runs three \`exactly run\` instances on one RabbitMQ queue (single active consumer: one
+active, two standbys), each message becoming a record on a Kafka topic and a message on an exchange, while a
+publisher with confirms publishes persistent messages with ids (and publishes again, with the same id, what a
+RabbitMQ kill left unconfirmed). Instances are SIGKILLed (also inside the commit's windows: after the exchange
+messages are confirmed and before Kafka's commit, and after Kafka's commit before the acknowledgement), stopped
+past their heartbeat and resumed (zombies), and the RabbitMQ and Kafka nodes are killed and restarted. Then the
+verifier checks every published id exactly once in Kafka (read_committed), every record's exchange message at
+least once with its stable id, and the queue empty. Full runs, seed 1, on the final code (docs/rabbitmq.md):
+
+| | kafkajs | platformatic |
+|---|---:|---:|
+| messages published (distinct ids) | 200,000 | 200,000 |
+| publisher retries (same id, published again) | 199 | 198 |
+| SIGKILLs / zombies / Kafka kills / RabbitMQ kills | 50 / 5 / 3 / 5 | 50 / 5 / 3 / 5 |
+| kills timed in a commit's windows (landed: after confirms / after Kafka's commit) | 20 (10 / 9) | 20 (10 / 9) |
+| redeliveries recognised by id (acknowledged, not processed) | 51,615 | 44,135 |
+| **records in Kafka: duplicated / missing** | **0 / 0** | **0 / 0** |
+| records citing no message / aborted records read | 0 / 0 | 0 / 0 |
+| exchange: messages / distinct ids / ids published more than once | 269,137 / 200,000 / 59,900 | 256,384 / 200,000 / 45,873 |
+| exchange: records whose message never arrived | 0 | 0 |
+| left in the queue | 0 | 0 |
+| verdict | PASS | PASS |
+| wall time | 445 s | 455 s |
+
 ## What chaos has found
 
 | date | finding | fix |
@@ -156,6 +182,8 @@ ${table}
 | 2026-11-30 | \`--postgres\`, platformatic, seed 1 (20,000 records, the first runs): 397 inputs with their record visible and no row, and one transaction left prepared. A processor SIGKILLed after Kafka's commit, before \`COMMIT PREPARED\`, left its partition's rows prepared; the next owner claimed a partition (and resolved what it found) only at its first new records, and none came before the run ended. | Partitions are claimed when assigned, so a dead owner's prepared transaction is resolved (and its locks released) one rebalance after its death; a drained run also means no prepared transaction left. \`run-tables.test.ts\` ("Kafka committed its batch") fails without it. |
 | 2026-11-30 | Review of the same path: a \`PREPARE TRANSACTION\` whose answer is lost (the connection breaks, PostgreSQL crashes) leaves a prepared transaction the owner does not know; with KIP-447 (one producer, no re-open) it kept the partition's rows locked until the next rebalance. | A database failure in a batch drops its partitions' claims; the next transaction claims them again first, which resolves what is there (\`tables-recovery.test.ts\` fails without it). |
 | 2026-11-30 | Review after the full PostgreSQL runs above: with KafkaJS (a batch per partition at once), each batch held a connection and took a second for its note (and each claim one for its clean-up of stale notes, which the new 24-partition test then caught in CI): 16 partitions or more exhausted the pool of 16 and stalled for good. Also: a failed \`COMMIT PREPARED\` on an input that then went idle stayed prepared, and a claim at assignment that failed once was not tried again. | The note and the claim's clean-up run on the connection already held; owed outcomes and failed claims are retried in the background; \`run-tables.test.ts\` (24 partitions) and \`tables-recovery.test.ts\` ("goes idle") fail without them. The full PostgreSQL runs above were run again with them (both clients PASS). |
+| 2026-11-30 | \`--rabbitmq\`, CI size, kafkajs: 1,637 messages stayed in the queue. Instances restarted while the Kafka node was down kept failing start-up with ECONNREFUSED after Kafka was back, until their start-up timeout: the KafkaJS adapter's admin kept its first, rejected \`connect()\` and every retry met it again. (A processor started before its broker never came up.) | A failed connect is forgotten and tried again; \`late-kafka.test.ts\` (Kafka answering 3 s after \`run()\`) fails without it. The harness restarts instances whose drain stalls for a minute and counts it (\`drainStalls\`, must be 0). |
+| 2026-11-30 | \`--rabbitmq\`, full profile: each resumed zombie's transaction had outlived its timeout; the engine opened its producer again at once, from a channel the broker had already closed (the process had not read the closed socket yet), and so fenced the consumer that had taken the queue over. No duplicate (every commit is fenced, or comes after the window was read back), but a needless handover each time. | Before taking the producer, a round trip on the channel; \`queue-recovery.test.ts\` ("a resumed zombie") fails without it. The runs above are on the code with it. |
 | 2026-11-25 | A red CI run (a read_committed reader read 97 of 198 records after the group caught up) led to the readers. Both Node clients' read_committed filters let records of aborted transactions through when transactions of several producers interleave: 1 of 5 with KafkaJS 2.2.4, 3 of 5 with @platformatic/kafka 2.12.1. That blinds the checker, and a processor reading a transactional topic (a chained pipeline) would process aborted records. The reader also stopped at the last stable offset, short of a committed transaction whose markers were not yet written. | \`packages/read-committed\` applies Kafka's rule (as the Java consumer does) in both adapters and in testkit's readers, which now read to the log end; \`engine.test.ts\` ("an input written in transactions") and \`transactions.test.ts\` fail without it. The full platformatic run above is the first with it. |
 
 ## Profiles
