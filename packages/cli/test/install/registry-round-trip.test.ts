@@ -16,7 +16,7 @@ import { type NpmRegistry, startNpmRegistry } from './npm-registry.js';
 const exec = promisify(execFile);
 const repository = fileURLToPath(new URL('../../../../', import.meta.url));
 /** In dependency order: a package is published after the ones it depends on. */
-const PACKAGES = ['core', 'read-committed', 'postgres', 'runtime', 'testkit', 'cli'] as const;
+const PACKAGES = ['core', 'read-committed', 'postgres', 'rabbitmq', 'runtime', 'testkit', 'cli'] as const;
 /** What a production install must not bring: containers, SSH, native builds. */
 const DEVELOPMENT_ONLY = ['testcontainers', 'ssh2', 'cpu-features', 'dockerode'];
 const cliVersion = (
@@ -60,7 +60,7 @@ describe.each([
   beforeAll(async () => {
     app = join(appsDir, manager);
     await writeApplication(app, registry.url);
-    await inApp(manager, [...add, '@exactly/core', '@exactly/runtime', '@exactly/postgres']);
+    await inApp(manager, [...add, '@exactly/core', '@exactly/runtime', '@exactly/postgres', '@exactly/rabbitmq']);
     await inApp(manager, [
       ...addDev,
       '@exactly/testkit',
@@ -83,7 +83,7 @@ describe.each([
       '--test-reporter=tap',
       'test/doubler.test.ts',
     ]);
-    expect(stdout).toMatch(/# pass 2\b/);
+    expect(stdout).toMatch(/# pass 3\b/);
     expect(stdout).toMatch(/# fail 0\b/);
   });
 
@@ -167,6 +167,22 @@ export default defineProcessor({
   handle: ({ value }) => ({ entries: [{ value: { transfer_id: value.id, cents: value.cents } }] }),
 });
 `,
+    'src/orders.ts': `import { defineProcessor, json, string, topic } from '@exactly/core';
+import { exchange, queue } from '@exactly/rabbitmq';
+
+export default defineProcessor({
+  id: 'orders-in',
+  input: queue('orders', { value: json<{ id: string; total: number }>() }),
+  outputs: {
+    orders: topic('orders', { key: string(), value: json<{ id: string; total: number }>() }),
+    notify: exchange('notifications', { value: json<{ orderId: string }>(), routingKey: 'order.created' }),
+  },
+  handle: (record) => ({
+    orders: [{ key: record.value.id, value: record.value }],
+    notify: [{ value: { orderId: record.messageId } }],
+  }),
+});
+`,
     'src/main.ts': `import { run } from '@exactly/runtime';
 import doubler from './doubler.js';
 
@@ -178,6 +194,7 @@ import { test } from 'node:test';
 import { TestDriver } from '@exactly/testkit';
 import doubler from '../src/doubler.js';
 import ledger from '../src/ledger.js';
+import orders from '../src/orders.js';
 
 test('doubles', async () => {
   const driver = new TestDriver(doubler);
@@ -189,6 +206,14 @@ test('writes a ledger row', async () => {
   const driver = new TestDriver(ledger);
   await driver.send('t-1', { id: 't-1', cents: 5 });
   assert.deepEqual(driver.rows('entries'), [{ transfer_id: 't-1', cents: 5 }]);
+});
+
+test('takes an order from a queue once', async () => {
+  const driver = new TestDriver(orders);
+  await driver.publish({ id: 'o-1', total: 5 }, { messageId: 'm-1' });
+  await driver.publish({ id: 'o-1', total: 5 }, { messageId: 'm-1' });
+  assert.deepEqual(driver.output('orders').map((r) => r.key), ['o-1']);
+  assert.deepEqual(driver.messages('notify').map((m) => m.value), [{ orderId: 'm-1' }]);
 });
 `,
   };
