@@ -52,10 +52,10 @@ describe.each(CLIENTS)(
 // The same on a 3-node cluster (replication 3, min.insync 2), where broker kills hit the group coordinator and
 // a transaction coordinator of the running processors while the other nodes take over.
 describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while records flow', (client) => {
-  it('8,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
+  it('12,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
-      records: 8_000,
+      records: 12_000,
       partitions: 6,
       instances: 3,
       kills: 3,

@@ -192,7 +192,7 @@ least once with its stable id, and the queue empty. Full runs, seed 1, on the fi
 |---|---|---|
 | CI | \`pnpm chaos --records 16000 --kills 6 --zombies 2 --broker-kills 2 --restarts 1\` | every \`pnpm test\` (packages/cli/test/chaos.test.ts) |
 | CI, platformatic | the same with \`--client platformatic\` | every \`pnpm test\` on Node ≥ 22.22 (CI runs Node 24) |
-| CI, 3 nodes | \`pnpm chaos --records 8000 --kills 3 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
+| CI, 3 nodes | \`pnpm chaos --records 12000 --kills 3 --zombies 1 --broker-kills 3 --restarts 1 --nodes 3 [--client platformatic]\`: each kill must be followed by a commit within 30 s | every \`pnpm test\`, both clients |
 | CI, PostgreSQL | \`pnpm chaos --postgres --records 6000 --kills 3 --zombies 1 --broker-kills 1 --restarts 0 --phase-kills 2 --postgres-crashes 1 [--client platformatic]\`: each input a record and a row (two-phase commit) | every \`pnpm test\`, both clients |
 | CI, stateful | \`pnpm chaos --stateful --accounts 1000 --records 8000 --kills 3 --zombies 1 --broker-kills 2 --restarts 1 [--client platformatic --local-state]\`: every running total right | every \`pnpm test\`, both clients |
 | CI, RabbitMQ | \`pnpm chaos --rabbitmq --records 2000 --kills 2 --zombies 0 --broker-kills 0 --rabbitmq-kills 1 --phase-kills 0\`: a queue into Kafka and an exchange (docs/rabbitmq.md) | every \`pnpm test\`, default client |
