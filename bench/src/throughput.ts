@@ -2,9 +2,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { consumeToEnd, groupLag } from '@exactly/testkit';
+import { groupLag } from '@exactly/testkit';
 import { CLOCK_TICKS, ContenderProcess, type ProcessSample, processTreeCpuTicks } from './child.js';
 import type { Contender, Workload } from './contenders.js';
+import { outputWindow } from './output-window.js';
 import { type BenchPostgres, BenchTables, type RowWindow, withTables } from './tables.js';
 import { createTopics, deleteTopics, outputTopics, stageEnv } from './topics.js';
 
@@ -142,27 +143,6 @@ async function rowsReach(
     if (Date.now() > deadline) throw new Error(`${table} holds ${count} rows of ${records} at the deadline`);
     await delay(200);
   }
-}
-
-/** First and last timestamp (the broker's LogAppendTime) among a topic's committed records, and their count. */
-async function outputWindow(brokers: string, topic: string): Promise<RowWindow> {
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  let count = 0;
-  await consumeToEnd(
-    brokers,
-    topic,
-    { isolation: 'read_committed', timeoutMs: 300_000, clientId: 'exactly-bench' },
-    (batch) => {
-      for (const message of batch.messages) {
-        const at = Number(message.timestamp);
-        if (at < first) first = at;
-        if (at > last) last = at;
-        count += 1;
-      }
-    },
-  );
-  return { first, last, count };
 }
 
 /** Bytes of the topics' `.log` segment files under the broker's log directories; undefined without any. */

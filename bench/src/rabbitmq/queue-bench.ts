@@ -16,12 +16,13 @@ import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { consumeToEnd, KAFKA_VERSION, type RabbitMQ, startKafka, startRabbitMQ, testClient } from '@exactly/testkit';
+import { KAFKA_VERSION, type RabbitMQ, startKafka, startRabbitMQ, testClient } from '@exactly/testkit';
 import amqplib, { type ConfirmChannel } from 'amqplib';
 import { CLOCK_TICKS, ContenderProcess, type ProcessSample, processTreeCpuTicks } from '../child.js';
 import { type BenchEnv, COMMIT_INTERVAL_MS, type Contender } from '../contenders.js';
 import { BENCHMARKS_DOC, writeBlock } from '../doc-blocks.js';
 import { LatencyProbe } from '../latency-probe.js';
+import { outputWindow } from '../output-window.js';
 import { median, percentile } from '../stats.js';
 import { createTopics, deleteTopics, uniqueName } from '../topics.js';
 
@@ -351,27 +352,6 @@ function publish(channel: ConfirmChannel, queue: string, id: number, sentAt: num
     messageId: `m-${id}`,
     ...(sentAt > 0 ? { headers: { timestamp_in_ms: sentAt } } : {}),
   });
-}
-
-/** First and last append time (LogAppendTime) among the topic's committed records, and their count. */
-async function outputWindow(brokers: string, topic: string): Promise<{ first: number; last: number; count: number }> {
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  let count = 0;
-  await consumeToEnd(
-    brokers,
-    topic,
-    { isolation: 'read_committed', timeoutMs: 300_000, clientId: 'exactly-bench' },
-    (batch) => {
-      for (const message of batch.messages) {
-        const at = Number(message.timestamp);
-        if (at < first) first = at;
-        if (at > last) last = at;
-        count++;
-      }
-    },
-  );
-  return { first, last, count };
 }
 
 interface Histogram {
