@@ -1,5 +1,6 @@
 import { ExactlyConfigError, isTable, type Processor } from '@exactly/core';
 import type { OpenTables, TablesPort } from './port/tables.js';
+import { urlWithoutPassword } from './url-without-password.js';
 
 /** The names of the tables a processor writes to; none for a processor with topics only. */
 export function tableOutputs(processor: Processor): string[] {
@@ -56,11 +57,5 @@ export async function openDatabase(
 
 /** The URL without its password, for logs. */
 export function describeDatabase(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
+  return urlWithoutPassword(url, 'postgres://(unparsable URL)');
 }

@@ -3,6 +3,7 @@ import { ExactlyConfigError, isExchange, isQueue, type Processor } from '@exactl
 import { backoffMs } from './backoff.js';
 import type { Logger } from './observability/logger.js';
 import type { AmqpPort, OpenAmqp } from './port/amqp.js';
+import { urlWithoutPassword } from './url-without-password.js';
 
 /** Missed heartbeats for about twice this long end a paused instance's connection: the queue moves on. */
 const HEARTBEAT_SECONDS = 10;
@@ -92,11 +93,5 @@ async function connectWithin(
 
 /** The URL without its password, for logs. */
 export function describeRabbitmq(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return 'amqp://(unparsable URL)';
-  }
+  return urlWithoutPassword(url, 'amqp://(unparsable URL)');
 }
