@@ -16,6 +16,7 @@ import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { dedupChangelogTopic } from '@exactly/core';
 import { KAFKA_VERSION, type RabbitMQ, startKafka, startRabbitMQ, testClient } from '@exactly/testkit';
 import amqplib, { type ConfirmChannel } from 'amqplib';
 import { CLOCK_TICKS, ContenderProcess, type ProcessSample, processTreeCpuTicks } from '../child.js';
@@ -243,7 +244,7 @@ async function measureDrain(
   } finally {
     await channel.deleteQueue(env.BENCH_QUEUE).catch(() => {});
     await amqp.close().catch(() => {});
-    await deleteTopics(brokers, [...topics, `${env.BENCH_GROUP}-${env.BENCH_QUEUE}-dedup-changelog`]).catch(() => {});
+    await deleteTopics(brokers, [...topics, dedupChangelogTopic(env.BENCH_GROUP, env.BENCH_QUEUE)]).catch(() => {});
   }
 }
 
@@ -322,7 +323,7 @@ async function measureDelay(
     await child?.stop();
     await channel.deleteQueue(env.BENCH_QUEUE).catch(() => {});
     await amqp.close().catch(() => {});
-    await deleteTopics(brokers, [...topics, `${env.BENCH_GROUP}-${env.BENCH_QUEUE}-dedup-changelog`]).catch(() => {});
+    await deleteTopics(brokers, [...topics, dedupChangelogTopic(env.BENCH_GROUP, env.BENCH_QUEUE)]).catch(() => {});
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { changelogTopic } from '@exactly/core';
+import { dedupChangelogTopic } from '@exactly/core';
 import {
   createTopics,
   declareQueueTopology,
@@ -106,7 +106,7 @@ export async function runRabbitMQChaos(options: RabbitMQChaosOptions): Promise<R
     await createTopics(kafka.brokers, [
       { name: names.out, partitions: 6 },
       { name: `${name}.dlq`, partitions: 6 },
-      { name: changelogTopic(name, `${names.queue}-dedup`), partitions: 1, config: { 'cleanup.policy': 'compact' } },
+      { name: dedupChangelogTopic(name, names.queue), partitions: 1, config: { 'cleanup.policy': 'compact' } },
     ]);
     for (let i = 0; i < options.instances; i++) {
       instances.push(
