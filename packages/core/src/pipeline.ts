@@ -160,7 +160,7 @@ export class RecordPipeline {
   }
 
   private async run(raw: RawRecord, stores: PartitionStores | undefined): Promise<RecordOutcome> {
-    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const location = locationOf(raw);
     let key: unknown;
     let value: unknown;
     try {
@@ -261,13 +261,13 @@ export class RecordPipeline {
    * record the topic does not accept): an encode error with the broker's reason.
    */
   refused(raw: RawRecord, reason: string): RecordOutcome & { ok: false } {
-    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const location = locationOf(raw);
     return this.deadLetter(raw, new EncodeError(location, reason));
   }
 
   /** The dead letter of a record that cannot be read at all (a queue's message without an id): a decode error. */
   undecodable(raw: RawRecord, reason: string): RecordOutcome & { ok: false } {
-    const location: RecordLocation = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const location = locationOf(raw);
     return this.deadLetter(raw, new DecodeError(location, reason));
   }
 
@@ -360,6 +360,11 @@ async function exchangeMessageOf(
     messageId,
     timestamp,
   };
+}
+
+/** Where an input record came from, for its errors. */
+function locationOf(raw: RawRecord): RecordLocation {
+  return { topic: raw.topic, partition: raw.partition, offset: raw.offset };
 }
 
 /** Where an input record came from, as headers: a topic's partition and offset, or a queue's message id. */
