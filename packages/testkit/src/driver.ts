@@ -135,6 +135,8 @@ interface Bound {
   readonly input: BoundTopic;
   /** Output name and serdes, by topic name. */
   readonly outputs: ReadonlyMap<string, BoundTopic>;
+  /** Each exchange output's value serde, by output name. */
+  readonly exchanges: ReadonlyMap<string, BoundSerde<unknown>>;
 }
 
 /**
@@ -194,7 +196,8 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
    */
   publish(value: QueueValueOf<I>, options: PublishOptions = {}): Promise<void> {
     return this.enqueue(async () => {
-      const { pipeline, input, outputs } = await this.ready();
+      const bound = await this.ready();
+      const { pipeline, input } = bound;
       if (!isQueue(this.processor.input)) throw new TypeError('publish() is for a queue input: use send()');
       const messageId = options.messageId ?? `test-message-${this.nextMessageId++}`;
       if (this.seenIds.has(messageId)) return;
@@ -217,12 +220,7 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
       const outcome = await pipeline.process(raw);
       const source = { topic: input.name, partition: 0, offset: messageId };
       this.seenIds.add(messageId);
-      if (!outcome.ok) {
-        if (this.processor.onError === 'stop') throw outcome.error;
-        this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));
-        return;
-      }
-      await this.record(outcome, outputs, source);
+      await this.record(outcome, bound, source);
     });
   }
 
@@ -348,7 +346,8 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
   }
 
   private async process(input: RawInput & { readonly key: Buffer | null }): Promise<void> {
-    const { pipeline, outputs } = await this.ready();
+    const bound = await this.ready();
+    const { pipeline } = bound;
     const partition = input.partition ?? 0;
     const timestamp = input.timestamp ?? Date.now();
     if (!Number.isInteger(partition) || partition < 0) {
@@ -363,23 +362,22 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
     const outcome = await pipeline.process(raw, stores);
     // Each send is its own committed transaction: a dead letter's changes were undone by the pipeline.
     stores.applyTransaction();
+    await this.record(outcome, bound, source);
+  }
+
+  /**
+   * A record's outcome as its committed transaction would leave it: its dead letter (or the error, with
+   * `onError: 'stop'`), or its outputs, rows and messages.
+   */
+  private async record(outcome: RecordOutcome, bound: Bound, source: SourceLocation): Promise<void> {
     if (!outcome.ok) {
       if (this.processor.onError === 'stop') throw outcome.error;
       this.dead.push(deadLetterOf(outcome.deadLetter, outcome.error, source));
       return;
     }
-    await this.record(outcome, outputs, source);
-  }
-
-  /** A handled record's outputs, rows and messages, as its committed transaction would leave them. */
-  private async record(
-    outcome: RecordOutcome & { ok: true },
-    outputs: ReadonlyMap<string, BoundTopic>,
-    source: SourceLocation,
-  ): Promise<void> {
     // Decode everything before recording anything: a record's outputs appear all together or not at all.
-    const decoded = await Promise.all(outcome.records.map((record) => decodeOutput(outputs, record, source)));
-    const messages = await Promise.all(outcome.messages.map((message) => this.decodeMessage(message)));
+    const decoded = await Promise.all(outcome.records.map((record) => decodeOutput(bound.outputs, record, source)));
+    const messages = await Promise.all(outcome.messages.map((message) => decodeMessage(bound.exchanges, message)));
     for (const record of decoded) {
       const list = this.outputs.get(record.topic) ?? [];
       list.push(record);
@@ -399,23 +397,6 @@ export class TestDriver<I extends AnyInput, O extends TopicMap, S extends StoreM
       const output = outcome.messages[index]?.output ?? '';
       this.published.set(output, [...(this.published.get(output) ?? []), message]);
     }
-  }
-
-  private async decodeMessage(message: ExchangeMessage): Promise<TestExchangeMessage<unknown>> {
-    const exchange = this.processor.outputs[message.output];
-    if (!isExchange(exchange)) throw new Error(`the pipeline published to ${message.output}, which is no exchange`);
-    const serde = await bindSerde(exchange.value, {
-      topic: exchange.name,
-      role: 'value',
-      registry: this.options.registry,
-    });
-    return {
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      value: await serde.deserialize(message.content),
-      messageId: message.messageId,
-      headers: message.headers,
-    };
   }
 }
 
@@ -445,7 +426,30 @@ async function bind(processor: Processor, options: TestDriverOptions): Promise<B
   const inputTopic = isQueue(input)
     ? { name: input.name, key: string(), value: input.value, tombstones: false }
     : input;
-  return { pipeline, input: await bindTopic(inputTopic), outputs };
+  const exchanges = new Map<string, BoundSerde<unknown>>();
+  for (const [name, output] of Object.entries(processor.outputs)) {
+    if (!isExchange(output)) continue;
+    exchanges.set(
+      name,
+      await bindSerde(output.value, { topic: output.name, role: 'value', registry: options.registry }),
+    );
+  }
+  return { pipeline, input: await bindTopic(inputTopic), outputs, exchanges };
+}
+
+async function decodeMessage(
+  exchanges: ReadonlyMap<string, BoundSerde<unknown>>,
+  message: ExchangeMessage,
+): Promise<TestExchangeMessage<unknown>> {
+  const serde = exchanges.get(message.output);
+  if (!serde) throw new Error(`the pipeline published to ${message.output}, which is no exchange output`);
+  return {
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    value: await serde.deserialize(message.content),
+    messageId: message.messageId,
+    headers: message.headers,
+  };
 }
 
 async function encodeInput(input: BoundTopic, role: SerdeRole, value: unknown): Promise<Buffer> {
