@@ -4,6 +4,7 @@ import {
   type AnyQueue,
   type AnyTopic,
   dedupChangelogTopic,
+  Headers,
   isExchange,
   isTable,
   type Processor,
@@ -108,11 +109,8 @@ export async function queueDemo(options: QueueDemoOptions): Promise<number> {
   const output = outputs[0]?.name ?? '';
   const read = await readTopic(brokers, output, { timeoutMs: 30_000 });
   const dead = await readTopic(brokers, processor.deadLetter, { timeoutMs: 30_000 });
-  const ids = [...read, ...dead].map((r) =>
-    r.headers['exactly.source.message-id'] !== undefined
-      ? r.headers['exactly.source.message-id']
-      : (r.headers['message-id'] ?? r.key?.toString() ?? ''),
-  );
+  // The processor runs with --provenance: outputs and dead letters alike cite their message.
+  const ids = [...read, ...dead].map((r) => r.headers[Headers.sourceMessageId] ?? '');
   const counts = new Map<string, number>();
   for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
   const duplicates = [...counts.values()].filter((n) => n > 1).length;
