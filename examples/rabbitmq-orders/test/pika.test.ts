@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { run } from '@exactly/runtime';
-import { type RabbitMQ, readTopic, startRabbitMQ, uniqueTopic } from '@exactly/testkit';
+import { pythonWithPika, type RabbitMQ, readTopic, startRabbitMQ, uniqueTopic } from '@exactly/testkit';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { ordersIn } from '../src/processor.js';
@@ -13,10 +10,9 @@ import { ordersIn } from '../src/processor.js';
 /**
  * Interop with a client no one here wrote: Python's pika publishes as RabbitMQ's tutorial does (queue_declare,
  * basic_publish with a message_id), Exactly moves the orders into Kafka, a read_committed reader counts them.
- * The virtual environment with pika is made by .ci/run (EXACTLY_PYTHON names its python).
+ * pika comes from a virtual environment in the tools cache (pythonWithPika: made on first use, as .ci/run does).
  */
 const brokers = inject('kafkaBrokers');
-const python = process.env.EXACTLY_PYTHON ?? join(homedir(), '.cache/exactly/tools/pika-venv/bin/python');
 const publisher = fileURLToPath(new URL('../src/publish.py', import.meta.url));
 let rabbit: RabbitMQ;
 
@@ -29,7 +25,7 @@ afterAll(async () => {
 });
 
 test('orders published with pika land in Kafka once each, and their notifications on the exchange', async () => {
-  expect(existsSync(python), `no Python with pika at ${python}: run .ci/run, or set EXACTLY_PYTHON`).toBe(true);
+  const python = await pythonWithPika();
   const suffix = `-${uniqueTopic('pika')}`;
   const processor = ordersIn(suffix);
   const model = await connect(rabbit.url);

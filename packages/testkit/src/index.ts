@@ -44,6 +44,7 @@ export type { RunningTotalsTopics } from './processors/running-totals.js';
 export { amountOf, generateAmounts, runningTotals } from './processors/running-totals.js';
 export type { LocalRabbitMQOptions } from './rabbitmq/local-rabbitmq.js';
 export { LocalRabbitMQ } from './rabbitmq/local-rabbitmq.js';
+export { pythonWithPika } from './rabbitmq/pika.js';
 export type { RabbitMQ, RabbitMQKind, StartRabbitMQOptions } from './rabbitmq/start-rabbitmq.js';
 export { findSharedRabbitMQ, sharedRabbitMQDir, startRabbitMQ } from './rabbitmq/start-rabbitmq.js';
 export type { SchemaRegistryKind, SchemaRegistryServer } from './schema-registry/start.js';

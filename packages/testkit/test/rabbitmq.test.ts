@@ -1,11 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type RabbitMQ, startRabbitMQ } from '../src/index.js';
+import { pythonWithPika, type RabbitMQ, startRabbitMQ } from '../src/index.js';
 import { isAlive } from '../src/kafka/processes.js';
 
 const exec = promisify(execFile);
@@ -27,16 +24,6 @@ afterAll(async () => {
 /** Command lines of every process on the machine. */
 function processes(): string[] {
   return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n');
-}
-
-/** The venv .ci/run makes: EXACTLY_PYTHON, else the tools directory's pika-venv. */
-function pikaPython(): string {
-  const tools = process.env.EXACTLY_TOOLS_DIR ?? join(homedir(), '.cache', 'exactly', 'tools');
-  const python = process.env.EXACTLY_PYTHON ?? join(tools, 'pika-venv', 'bin', 'python');
-  if (!existsSync(python)) {
-    throw new Error(`no Python with pika at ${python}: run .ci/run (it makes the venv), or set EXACTLY_PYTHON`);
-  }
-  return python;
 }
 
 describe('a local RabbitMQ', () => {
@@ -82,7 +69,7 @@ channel.basic_publish(exchange="", routing_key="exactly-pika", body=b"from pika"
                       properties=pika.BasicProperties(delivery_mode=2, message_id="p-1"))
 connection.close()
 `;
-    await exec(pikaPython(), ['-c', script, server.url], { timeout: 20_000 });
+    await exec(await pythonWithPika(), ['-c', script, server.url], { timeout: 20_000 });
     const connection = await connect(server.url);
     try {
       const channel = await connection.createChannel();
