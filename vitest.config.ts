@@ -20,6 +20,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/sent-ends.test.ts',
   'packages/runtime/test/dedup-window.test.ts',
   'packages/runtime/test/queue-recovery.test.ts',
+  'packages/runtime/test/workers-policy.test.ts',
   'packages/cli/test/startup.test.ts',
   'packages/cli/test/client-properties.test.ts',
   'packages/testkit/test/driver.test.ts',

@@ -60,20 +60,24 @@ export class ContenderProcess {
       throw new Error(`${this.contender.name} exited early:\n${this.stderr.slice(-2000)}`);
   }
 
+  /**
+   * The process and its child processes (a contender run with workers: the supervisor and each worker): CPU
+   * summed over them (reaped ones included), peak RSS the largest of any one of them (the per-worker figure).
+   */
   sample(): ProcessSample | undefined {
     const pid = this.child.pid;
     if (pid === undefined) return undefined;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return {
-        peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
-        cpuTicks: Number(fields[11]) + Number(fields[12]), // utime, stime
-      };
-    } catch {
-      return undefined;
+    const own = processStat(pid);
+    if (!own) return undefined;
+    let cpuTicks = own.utime + own.stime + own.cutime + own.cstime;
+    let peakRssKb = own.peakRssKb;
+    for (const child of childrenOf(pid)) {
+      const stat = processStat(child);
+      if (!stat) continue;
+      cpuTicks += stat.utime + stat.stime;
+      peakRssKb = Math.max(peakRssKb, stat.peakRssKb);
     }
+    return { peakRssKb, cpuTicks };
   }
 
   /** SIGTERM (a graceful stop), SIGKILL after 30 s. */
@@ -87,28 +91,59 @@ export class ContenderProcess {
   }
 }
 
+interface ProcessStat {
+  readonly utime: number;
+  readonly stime: number;
+  /** Of its children that have exited and been reaped. */
+  readonly cutime: number;
+  readonly cstime: number;
+  readonly peakRssKb: number;
+}
+
+function processStat(pid: number | string): ProcessStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    // Fields from the state (the 3rd) on: utime to cstime are the 14th to 17th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      utime: Number(fields[11]),
+      stime: Number(fields[12]),
+      cutime: Number(fields[13]),
+      cstime: Number(fields[14]),
+      peakRssKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
 /**
  * CPU time (user + system, in clock ticks) of a server and its child processes: PostgreSQL's postmaster, its
  * backends and background workers (those that exited are in the postmaster's cutime and cstime, once reaped).
  * Undefined when `pid` is gone.
  */
 export function processTreeCpuTicks(pid: number): number | undefined {
-  const fieldsOf = (p: number | string): string[] | undefined => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined;
-    }
-  };
-  const own = fieldsOf(pid);
+  const own = processStat(pid);
   if (!own) return undefined;
-  // utime, stime, cutime, cstime (fields 14-17 of stat; here from the state field, the 3rd, on).
-  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = fieldsOf(entry);
-    if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  let ticks = own.utime + own.stime + own.cutime + own.cstime;
+  for (const child of childrenOf(pid)) {
+    const stat = processStat(child);
+    if (stat) ticks += stat.utime + stat.stime;
   }
   return ticks;
 }

@@ -129,6 +129,27 @@ export const contenders: readonly Contender[] = [
     workloads: ['count'],
     command: exactlyRun('platformatic', () => ['--state-dir', mkdtempSync(join(tmpdir(), 'exactly-bench-state-'))]),
   },
+  {
+    name: 'exactly-workers',
+    label: 'Exactly, exactly-once (platformatic adapter, KIP-447, 2 worker processes: --workers 2)',
+    about:
+      'the platformatic contender with `--workers 2`: two members of the group, each a process with its own ' +
+      'producer, under one supervisor (CPU is summed over the three processes; peak RSS is the largest one).',
+    goals: true,
+    workloads: WORKLOADS,
+    command: exactlyRun('platformatic', () => ['--workers', '2']),
+  },
+  {
+    name: 'exactly-threads',
+    label: 'Exactly (platformatic), 2 worker threads in one process (the alternative to worker processes)',
+    about:
+      'bench/src/contenders/exactly-threads.ts: two worker threads, each running the processor with run() as a ' +
+      'member of the group; measured to choose between threads and processes for --workers.',
+    goals: false,
+    workloads: ['fan-out'],
+    onRequest: true,
+    command: () => ({ command: process.execPath, args: ['--import', 'tsx', path('./contenders/exactly-threads.ts')] }),
+  },
   // `pnpm bench --compression`: the default client with each output codec, to choose the default (snappy).
   ...(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const).map(
     (codec): Contender => ({

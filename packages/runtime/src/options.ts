@@ -78,6 +78,15 @@ export interface RunOptions {
    * (`amqp://user:password@host:5672/vhost`). Default: the RABBITMQ_URL environment variable. See docs/rabbitmq.md.
    */
   readonly rabbitmq?: string;
+  /**
+   * Members of the consumer group run by this one call, each a process of its own (this program started
+   * again, as node:cluster does: the code before `run()` runs in each), so that the work uses every core.
+   * Each has its own producer and the instance id `<instanceId>-w<k>`, kept across its restarts. A worker
+   * that dies is restarted; one that dies 5 times within a minute stops the whole (`done` rejects with why).
+   * One metrics endpoint and one `stop()` for all. 'auto': one per core, at most one per input partition.
+   * Default 1 (no worker process: the processor runs in this one). See docs/workers.md.
+   */
+  readonly workers?: number | 'auto';
 }
 
 export interface ResolvedOptions {
@@ -103,4 +112,5 @@ export interface ResolvedOptions {
   readonly postgres: string | undefined;
   /** The AMQP URL for a queue input or exchange outputs (the option, else RABBITMQ_URL), if any. */
   readonly rabbitmq: string | undefined;
+  readonly workers: number | 'auto';
 }

@@ -54,7 +54,14 @@ export function resolveOptions(options: RunOptions): ResolvedOptions {
     compression: compressionOf(options.compression, client),
     postgres: postgresOf(options.postgres),
     rabbitmq: rabbitmqOf(options.rabbitmq),
+    workers: workersOf(options.workers),
   };
+}
+
+function workersOf(workers: number | 'auto' | undefined): number | 'auto' {
+  if (workers === undefined) return 1;
+  if (workers === 'auto' || (Number.isInteger(workers) && workers >= 1)) return workers;
+  throw new ExactlyConfigError('workers', `must be a whole number of at least 1, or 'auto' (got ${String(workers)})`);
 }
 
 /** The option, else DATABASE_URL; only its form is checked here (the database is reached at start). */

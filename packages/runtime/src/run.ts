@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AnyInput,
+  ExactlyConfigError,
   isQueue,
   type NoStores,
   type Processor,
@@ -29,6 +30,9 @@ import type { TablesPort } from './port/tables.js';
 import { checkRabbitmqOption, describeRabbitmq, openRabbitmq } from './rabbitmq.js';
 import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
+import { autoWorkers } from './workers/auto.js';
+import { superviseWorkers } from './workers/supervisor.js';
+import { reportStartFailure, serveSupervisor, takeWorkerSlot, workerOptions } from './workers/worker-side.js';
 
 export interface RunningProcessor {
   /** Finishes or aborts the open transactions, leaves the group, closes every client. Idempotent. */
@@ -92,16 +96,64 @@ export async function run<I extends AnyInput, O extends TopicMap, S extends Stor
   processor: Processor<I, O, S>,
   options: RunOptions,
 ): Promise<RunningProcessor> {
+  const generic = processor as unknown as Processor;
   const resolved = resolveOptions(options);
-  checkDatabaseOption(processor as unknown as Processor, resolved.postgres);
-  checkRabbitmqOption(processor as unknown as Processor, resolved.rabbitmq);
+  checkDatabaseOption(generic, resolved.postgres);
+  checkRabbitmqOption(generic, resolved.rabbitmq);
+  const slot = takeWorkerSlot();
+  if (slot) {
+    // This process is one of a supervisor's workers: one member of the group, reporting to it.
+    const app = await runOne(generic, workerOptions(resolved, slot)).catch(async (error: unknown) => {
+      await reportStartFailure(error);
+      throw error;
+    });
+    serveSupervisor(app);
+    return app;
+  }
+  if (resolved.workers !== 1) {
+    const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
+    const count = await workerCount(generic, resolved, log);
+    if (count > 1) return superviseWorkers(resolved, count, log);
+  }
+  return runOne(generic, resolved);
+}
+
+/** One member of the group, in this process. */
+async function runOne(processor: Processor, resolved: ResolvedOptions): Promise<RunningProcessor> {
   const log = createLogger(resolved.logLevel, { processor: processor.id, instance: resolved.instanceId });
   const adapter = await createAdapter(
     resolved.client,
     { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}`, security: resolved.security },
     log,
   );
-  return runOnAdapter(processor as unknown as Processor, resolved, adapter, log);
+  return runOnAdapter(processor, resolved, adapter, log);
+}
+
+/** How many workers: the number given, or for 'auto' one per core and at most one per input partition. */
+async function workerCount(processor: Processor, resolved: ResolvedOptions, log: Logger): Promise<number> {
+  const input = processor.input;
+  if (isQueue(input)) {
+    if (resolved.workers === 'auto') return 1;
+    throw new ExactlyConfigError(
+      'workers',
+      `queue '${input.name}' has one active consumer at a time (single active consumer), so more workers would only stand by: run one, and scale out over several queues (docs/rabbitmq.md)`,
+    );
+  }
+  if (resolved.workers !== 'auto') return resolved.workers;
+  const started = Date.now();
+  const adapter = await createAdapter(
+    resolved.client,
+    { brokers: resolved.brokers, clientId: `${processor.id}-${resolved.instanceId}`, security: resolved.security },
+    log,
+  );
+  const admin = adapter.admin();
+  try {
+    const counts = await retryWhileRetriable(() => admin.partitionCounts([input.name]), resolved, started, log);
+    const partitions = counts.get(input.name) ?? resolved.inputPartitions;
+    return autoWorkers(partitions);
+  } finally {
+    await admin.close();
+  }
 }
 
 /** run(), on a client adapter already made: the tests' fake adapter (and fake database) come in here. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,6 +27,11 @@ export interface InstanceSettings {
   readonly stateDir?: string;
   /** More arguments to `exactly run` (e.g. `--rabbitmq URL`). */
   readonly args?: readonly string[];
+  /**
+   * Worker processes per slot (`--workers`). With more than one, the slot's process is a supervisor, and a kill
+   * or a stop reaches it and its workers together (its own process group), as a container's end would.
+   */
+  readonly workers?: number;
 }
 
 /** One processor slot: an `exactly run` process that chaos kills, stops and restarts. */
@@ -61,9 +66,14 @@ export class Instance {
         '--instance-id',
         this.settings.instanceId,
         ...(this.settings.stateDir ? ['--state-dir', this.settings.stateDir] : []),
+        ...(this.settings.workers ? ['--workers', String(this.settings.workers)] : []),
         ...(this.settings.args ?? []),
       ],
-      { env: { ...process.env, ...this.settings.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { ...process.env, ...this.settings.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: this.grouped,
+      },
     );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
@@ -75,8 +85,33 @@ export class Instance {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** A supervisor with its workers: signals that stop or kill the slot go to its whole process group. */
+  private get grouped(): boolean {
+    return (this.settings.workers ?? 1) > 1;
+  }
+
   signal(signal: NodeJS.Signals): void {
-    if (this.running) this.child?.kill(signal);
+    if (!this.running || this.child?.pid === undefined) return;
+    // SIGTERM is the supervisor's to pass on (a graceful stop); a kill or a pause hits every process at once.
+    if (this.grouped && signal !== 'SIGTERM') process.kill(-this.child.pid, signal);
+    else this.child.kill(signal);
+  }
+
+  /** The slot's worker processes (none without --workers), by pid. */
+  workerPids(): number[] {
+    const pid = this.child?.pid;
+    if (!this.grouped || pid === undefined || !this.running) return [];
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return pids;
   }
 
   /** Resolves true when the process exits by itself within `ms` (a crash point reached), false otherwise. */
@@ -86,10 +121,11 @@ export class Instance {
     return Promise.race([this.exited.then(() => true as const), timer]);
   }
 
-  /** SIGKILL, then wait until the process is gone. */
+  /** SIGKILL (the supervisor and its workers alike), then wait until they are gone. */
   async kill(): Promise<void> {
     this.signal('SIGKILL');
     await this.exited;
+    await this.groupGone();
   }
 
   /** SIGTERM (graceful: finish or abort the open transaction), then wait. */
@@ -97,6 +133,21 @@ export class Instance {
     this.signal('SIGCONT');
     this.signal('SIGTERM');
     await this.exited;
+    // A supervisor is gone once its workers are: wait for those too (they exit after their graceful stop).
+    await this.groupGone();
+  }
+
+  private async groupGone(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!this.grouped || pid === undefined) return;
+    for (;;) {
+      try {
+        process.kill(-pid, 0);
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   close(): void {

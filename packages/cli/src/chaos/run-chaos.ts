@@ -54,6 +54,12 @@ export interface ChaosOptions {
   readonly postgres?: { readonly phaseKills: number; readonly crashes: number };
   /** The client adapter the processors run on. Default 'kafkajs'. */
   readonly client?: 'kafkajs' | 'platformatic';
+  /**
+   * Worker processes per instance (`exactly run --workers`). With more than one, kills take turns at one worker
+   * (its supervisor restarts it) and at the whole instance (supervisor and workers at once), and a zombie is one
+   * worker paused. Default 1.
+   */
+  readonly workers?: number;
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
   readonly sessionTimeoutMs?: number;
   /** Progress lines. */
@@ -79,6 +85,8 @@ export interface ChaosReport {
   readonly totals?: RunningTotalsVerdict;
   /** With `stateful`: whether the slots kept local copies of their stores (--state-dir). */
   readonly localState?: boolean;
+  /** With `workers`: the kills that hit one worker, and those that hit a whole instance. */
+  readonly workerKills?: { readonly one: number; readonly whole: number };
   /** With `postgres`: phase kills that landed in their window (the process reached it and died there). */
   readonly phaseKills?: { readonly prepared: number; readonly decided: number; readonly missed: number };
   readonly verdict: Verdict;
@@ -122,6 +130,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const instances: Instance[] = [];
   const done = { kill: 0, zombie: 0, 'broker-kill': 0, restart: 0, 'phase-kill': 0, 'postgres-crash': 0 };
   const phaseKills = { prepared: 0, decided: 0, missed: 0 };
+  const workers = options.workers ?? 1;
+  if (workers > 1 && (postgres?.phaseKills ?? 0) > 0)
+    throw new Error('phase kills set a crash point that every worker would hit: run them without --workers');
+  const workerKills = { one: 0, whole: 0 };
   let database: Postgres | undefined;
   let fed = 0;
   try {
@@ -144,6 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         logFile: join(logs, `instance-${i}.log`),
         client,
         instanceId: `slot-${i}`,
+        workers,
         processor: stateful ? 'totals' : postgres ? 'copier-pg' : 'copier',
         ...(stateful?.localState ? { stateDir: join(logs, `state-slot-${i}`) } : {}),
         env: {
@@ -192,10 +205,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await delay(pauseMs);
         const instance = instances[Math.floor(random() * instances.length)] as Instance;
         switch (event) {
-          case 'kill':
-            await instance.kill();
-            instance.start();
+          case 'kill': {
+            const pids = instance.workerPids();
+            // With workers: every other kill is one worker's, which its supervisor restarts.
+            if (pids.length > 0 && done.kill % 2 === 0) {
+              process.kill(pids[Math.floor(random() * pids.length)] as number, 'SIGKILL');
+              workerKills.one += 1;
+            } else {
+              await instance.kill();
+              if (workers > 1) workerKills.whole += 1;
+              instance.start();
+            }
             break;
+          }
           case 'restart':
             await instance.stop();
             instance.start();
@@ -224,11 +246,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await local.start();
             break;
           }
-          case 'zombie':
-            instance.signal('SIGSTOP');
+          case 'zombie': {
+            // With workers, one of them: its supervisor and siblings go on, and it must not commit once resumed.
+            const pids = instance.workerPids();
+            const pause = (signal: NodeJS.Signals) => {
+              const pid = pids[0];
+              if (pid === undefined) instance.signal(signal);
+              else
+                try {
+                  process.kill(pid, signal);
+                } catch {
+                  // the worker is gone (restarted meanwhile): nothing to pause or resume
+                }
+            };
+            pause('SIGSTOP');
             await delay(sessionTimeoutMs + 2000);
-            instance.signal('SIGCONT');
+            pause('SIGCONT');
             break;
+          }
           case 'broker-kill':
             brokerKills.push(
               await killBroker({
@@ -238,7 +273,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
                 group: name,
                 input: topics.input,
                 partitions: options.partitions,
-                transactionalIds: transactionalIdsOf(client, name, topics.input, options.partitions, instances.length),
+                transactionalIds: transactionalIdsOf(
+                  client,
+                  name,
+                  topics.input,
+                  options.partitions,
+                  instances.length,
+                  workers,
+                ),
                 log,
               }),
             );
@@ -284,6 +326,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       inputsLost,
       ...(totals ? { totals, localState: stateful?.localState === true } : {}),
       ...(postgres ? { phaseKills } : {}),
+      ...(workers > 1 ? { workerKills } : {}),
       verdict: totals && !totals.ok ? { ...verdict, ok: false } : verdict,
       logs,
     };
@@ -326,7 +369,8 @@ async function withDatabase<T>(url: string, use: (db: pg.Client) => Promise<T>):
 
 /**
  * The transactional.ids of the running instances' producers: one per instance (`<group>.<instance>`) with
- * platformatic, one per input partition (`<group>.<topic>.<partition>`) with kafkajs.
+ * platformatic (per worker, `<group>.<instance>-w<k>`, with workers), one per input partition
+ * (`<group>.<topic>.<partition>`) with kafkajs.
  */
 function transactionalIdsOf(
   client: string,
@@ -334,10 +378,11 @@ function transactionalIdsOf(
   input: string,
   partitions: number,
   instances: number,
+  workers: number,
 ): string[] {
-  return client === 'platformatic'
-    ? Array.from({ length: instances }, (_, i) => `${group}.slot-${i}`)
-    : Array.from({ length: partitions }, (_, p) => `${group}.${input}.${p}`);
+  if (client !== 'platformatic') return Array.from({ length: partitions }, (_, p) => `${group}.${input}.${p}`);
+  const slots = Array.from({ length: instances }, (_, i) => `${group}.slot-${i}`);
+  return workers > 1 ? slots.flatMap((slot) => Array.from({ length: workers }, (_, k) => `${slot}-w${k + 1}`)) : slots;
 }
 
 /** Ids 0 to `fed` - 1 that the input topic does not hold. */

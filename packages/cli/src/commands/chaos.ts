@@ -6,6 +6,7 @@ import { runRabbitMQChaos } from '../chaos/run-rabbitmq-chaos.js';
 
 const USAGE = `usage: exactly chaos [--records 50000] [--partitions 6] [--instances 3] [--kills 20] [--zombies 3]
                      [--broker-kills 2] [--restarts 2] [--seed n] [--client kafkajs|platformatic] [--nodes 1|3]
+                     [--workers n]
                      [--stateful [--accounts 10000] [--local-state]]
                      [--postgres [--phase-kills 20] [--postgres-crashes 5]]
                      [--rabbitmq [--phase-kills 20] [--rabbitmq-kills 5]]
@@ -26,6 +27,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
       seed: { type: 'string' },
       client: { type: 'string', default: 'kafkajs' },
       nodes: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
       stateful: { type: 'boolean', default: false },
       accounts: { type: 'string', default: '10000' },
       'local-state': { type: 'boolean', default: false },
@@ -60,6 +62,7 @@ export async function chaosCommand(args: string[]): Promise<number> {
     seed,
     client: clientName(values.client),
     nodes: int('nodes', values.nodes),
+    workers: int('workers', values.workers),
     ...(values.stateful
       ? { stateful: { accounts: int('accounts', values.accounts), localState: values['local-state'] } }
       : {}),
@@ -75,7 +78,9 @@ export async function chaosCommand(args: string[]): Promise<number> {
   if (values.stateful && values.postgres)
     throw new Error('--stateful and --postgres run different processors: choose one');
   if (options.nodes < 1) throw new Error('--nodes must be at least 1');
+  if (options.workers < 1) throw new Error('--workers must be at least 1');
   if (values.rabbitmq) {
+    if (options.workers > 1) throw new Error('--rabbitmq: a queue has one active consumer; drop --workers');
     if (values.stateful || values.postgres)
       throw new Error('--rabbitmq runs a processor of its own: drop --stateful and --postgres');
     return rabbitmqChaos(

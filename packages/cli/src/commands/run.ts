@@ -11,14 +11,16 @@ const USAGE = `usage: exactly run <processor.ts> [--brokers host:port,... | --lo
                    [--client kafkajs|platformatic] [--instance-id name] [--state-dir dir]
                    [--startup-timeout ms] [--compression none|gzip|snappy|lz4|zstd]
                    [--postgres postgres://user:password@host:5432/db]
-                   [--rabbitmq amqp://user:password@host:5672/vhost]
+                   [--rabbitmq amqp://user:password@host:5672/vhost] [--workers n|auto]
 Brokers: --brokers, else $KAFKA_BROKERS, else bootstrap.servers of --config; --local uses the broker of
 \`exactly kafka start\` (for development). --config: a Kafka client.properties (security.protocol, sasl.*, ssl.*);
 a value may be \${env:NAME} to keep a secret in the environment.
 --postgres: the database a processor's table outputs write to (else $DATABASE_URL); \`exactly postgres start\`
 runs one for development. Prefer $DATABASE_URL for a URL with a password (a flag shows in ps).
 --rabbitmq: the broker of a queue input or exchange outputs (else $RABBITMQ_URL); \`exactly rabbitmq start\`
-runs one for development.`;
+runs one for development.
+--workers: members of the group run by this command, each a process of its own (auto: one per core, at most
+one per input partition); supervised, with one metrics endpoint and one graceful stop.`;
 
 /** `exactly run`: runs a processor until SIGTERM/SIGINT (graceful; a second signal exits at once). */
 export async function runCommand(args: string[]): Promise<number> {
@@ -45,6 +47,7 @@ export async function runCommand(args: string[]): Promise<number> {
       compression: { type: 'string' },
       postgres: { type: 'string' },
       rabbitmq: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -79,6 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
     compression: values.compression as Compression | undefined,
     postgres: values.postgres,
     rabbitmq: values.rabbitmq,
+    workers: values.workers === 'auto' ? 'auto' : number('workers', values.workers),
   });
   const progress = process.stdout.isTTY ? startProgressLine(app) : undefined;
 

@@ -174,6 +174,7 @@ export interface OffsetRange {
 export interface AdminPort {
   /** Partition count of each existing topic among `topics`; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /** Creates each topic; one that exists already (another instance made it a moment ago) is no error. */
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
   /**
    * Each topic's numeric `setting` (`max.message.bytes`, `delete.retention.ms`): its own, or the broker's default

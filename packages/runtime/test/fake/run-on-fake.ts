@@ -40,6 +40,7 @@ export function runOnFake(
     stateDir: undefined,
     startupTimeoutMs: 60_000,
     signal: undefined,
+    workers: 1,
     ...options,
   };
   return runOnAdapter(processor, resolved, kafka.adapter(fencing), createLogger(resolved.logLevel), tables, broker);

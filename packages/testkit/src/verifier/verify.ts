@@ -211,12 +211,14 @@ function checkOutput(
   }
   let missing = 0;
   let duplicated = 0;
+  const missingIds: string[] = [];
   const traced = new Set<string>();
   for (const id of inputIds) {
     const count = counts.get(id) ?? 0;
     const expected = expectedFor(id);
     if (count < expected) {
       missing += 1;
+      missingIds.push(id);
       note(`${topic}: input ${id} has ${count} outputs, expected ${expected}`);
     } else if (count > expected) {
       duplicated += 1;
@@ -230,5 +232,36 @@ function checkOutput(
     if (traced.has(id))
       examples.push(`${topic}: input ${id} at ${record.partition}@${record.offset} by producer ${record.producerId}`);
   }
+  if (missingIds.length > 0) examples.push(`${topic}: missing inputs by partition: ${offsetRanges(missingIds)}`);
   return { topic, records: records.length, missing, duplicated, orphans, orderViolations, examples };
+}
+
+/** `partition:offset` ids as runs per partition, `0: 100-180, 240; 3: 7-9`: where a loss lies, at a glance. */
+function offsetRanges(ids: readonly string[]): string {
+  const byPartition = new Map<string, bigint[]>();
+  for (const id of ids) {
+    const [partition = '', offset = '0'] = id.split(':');
+    const offsets = byPartition.get(partition) ?? [];
+    offsets.push(BigInt(offset));
+    byPartition.set(partition, offsets);
+  }
+  return [...byPartition]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([partition, offsets]) => {
+      const sorted = offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const runs: string[] = [];
+      let start = sorted[0] ?? 0n;
+      let previous = start;
+      for (const offset of [...sorted.slice(1), -1n]) {
+        if (offset === previous + 1n) {
+          previous = offset;
+          continue;
+        }
+        runs.push(start === previous ? `${start}` : `${start}-${previous}`);
+        start = offset;
+        previous = offset;
+      }
+      return `${partition}: ${runs.join(', ')}`;
+    })
+    .join('; ');
 }

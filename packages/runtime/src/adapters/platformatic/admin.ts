@@ -1,5 +1,6 @@
 import { Admin, ConfigResourceTypes, FindCoordinatorKeyTypes } from '@platformatic/kafka';
 import type { AdminPort, TopicSpec } from '../../port/client.js';
+import { ClientError } from '../../port/errors.js';
 import { settingsOf } from '../topic-settings.js';
 import { guard } from './classify.js';
 import { baseOptions, type PlatformaticConnection } from './connection.js';
@@ -23,7 +24,10 @@ export function platformaticAdmin(connection: PlatformaticConnection): AdminPort
         const configs = Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value }));
         await guard(() =>
           admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: -1, configs }),
-        );
+        ).catch((error: unknown) => {
+          // Another instance (or worker) starting at the same moment created it: what was wanted.
+          if (!(error instanceof ClientError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error;
+        });
       }
     },
     async topicSettings(topics, setting) {
