@@ -21,6 +21,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/dedup-window.test.ts',
   'packages/runtime/test/queue-recovery.test.ts',
   'packages/runtime/test/workers-policy.test.ts',
+  'packages/runtime/test/murmur2.test.ts',
   'packages/cli/test/startup.test.ts',
   'packages/cli/test/client-properties.test.ts',
   'packages/testkit/test/driver.test.ts',

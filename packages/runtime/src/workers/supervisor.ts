@@ -136,7 +136,10 @@ export async function superviseWorkers(
       return;
     }
     const waitMs = next.inMs;
-    log.warn({ worker: slot.index, pid: child.pid, how, error: why, restartInMs: waitMs }, 'worker died; restarting it');
+    log.warn(
+      { worker: slot.index, pid: child.pid, how, error: why, restartInMs: waitMs },
+      'worker died; restarting it',
+    );
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       if (stopping) return;

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { nodeTlsOptions } from '@exactly/core';
-import { compatibilityPartitioner, type MessageToProduce, type RetryDelayGetter } from '@platformatic/kafka';
+import type { MessageToProduce, RetryDelayGetter } from '@platformatic/kafka';
 import { backoffMs } from '../../backoff.js';
 import type { AdapterLog } from '../../port/client.js';
+import { keyedPartition } from '../murmur2.js';
 import { type KafkaConnection, platformaticSasl } from '../security.js';
 
 /** Where the adapter's clients connect, how they name themselves, and where the adapter logs its retries. */
@@ -45,8 +46,8 @@ export function baseOptions(connection: PlatformaticConnection, role: string, re
 let roundRobin = 0;
 
 /** The Java client's partitioner for keyed records (murmur2), so a key lands where any Kafka client puts it. */
-export function partitionOf(message: MessageToProduce, key: Buffer | undefined): number {
-  if (key) return compatibilityPartitioner(message, key);
+export function partitionOf(_message: MessageToProduce, key: Buffer | undefined): number {
+  if (key) return keyedPartition(key);
   roundRobin = (roundRobin + 1) % 0x7fffffff; // records without a key spread over the partitions
   return roundRobin;
 }

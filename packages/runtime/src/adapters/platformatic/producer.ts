@@ -191,14 +191,20 @@ function byMembership(offsets: readonly PartitionOffset[]): Map<GroupMembership,
   return new Map([...groups.values()].map((g) => [g.membership, g.offsets]));
 }
 
+/** One object per record, of one shape (no conditional spreads), and no header map for a record without any. */
 function toMessage(record: EncodedRecord): MessageToProduce {
-  const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(record.headers)) headers.set(Buffer.from(name), Buffer.from(value));
+  let headers: Map<Buffer, Buffer> | undefined;
+  for (const name in record.headers) {
+    const value = record.headers[name];
+    if (value === undefined) continue;
+    headers ??= new Map();
+    headers.set(Buffer.from(name), Buffer.from(value));
+  }
   return {
     topic: record.topic,
-    ...(record.key === null ? {} : { key: record.key }),
-    ...(record.value === null ? {} : { value: record.value }),
+    key: record.key ?? undefined,
+    value: record.value ?? undefined,
     headers,
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    partition: record.partition,
   };
 }

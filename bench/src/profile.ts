@@ -1,0 +1,132 @@
+// `pnpm bench:profile`: where a contender's CPU goes. Writes the bench's 1 KB records to a fresh input, runs the
+// platformatic contender under `node --cpu-prof` until its group has caught up, stops it, and prints the
+// profile's self time by category (idle, garbage collection, the client library, ours, Node) and the top
+// functions. With --workers N, the workers are profiled (each writes its own profile; they are added up).
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateRecords, groupLag, startKafka } from '@exactly/testkit';
+import { ContenderProcess } from './child.js';
+import { contenders, PLAIN_KAFKA } from './contenders.js';
+import { createTopics, outputTopics, stageEnv, uniqueName } from './topics.js';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly children?: readonly number[];
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '300000' },
+    partitions: { type: 'string', default: '6' },
+    workers: { type: 'string', default: '1' },
+    brokers: { type: 'string' },
+    top: { type: 'string', default: '30' },
+  },
+});
+const records = Number(values.records);
+const partitions = Number(values.partitions);
+const workers = Number(values.workers);
+
+const kafka = values.brokers ? undefined : await startKafka({ localOnly: true });
+const brokers = values.brokers ?? kafka?.brokers ?? '';
+const profiles = mkdtempSync(join(tmpdir(), 'exactly-profile-'));
+try {
+  const input = uniqueName(`profile-${partitions}p`);
+  await createTopics(brokers, [input], partitions);
+  await generateRecords({ brokers, topic: input, count: records, padding: 1000, chunk: 500 });
+  const env = stageEnv(brokers, 'profile', 'fan-out', input);
+  await createTopics(brokers, outputTopics(env), partitions, true);
+  const base = contenders.find((c) => c.name === PLAIN_KAFKA);
+  if (!base) throw new Error(`no contender ${PLAIN_KAFKA}`);
+  const profiled = {
+    ...base,
+    command: (e: typeof env) => {
+      const { command, args } = base.command(e);
+      return {
+        command,
+        args: [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          profiles,
+          ...args,
+          ...(workers > 1 ? ['--workers', String(workers)] : []),
+        ],
+      };
+    },
+  };
+  const started = Date.now();
+  const child = new ContenderProcess(profiled, env);
+  for (;;) {
+    child.assertRunning();
+    const lag = await groupLag(brokers, env.BENCH_GROUP, input).catch(() => records);
+    if (lag === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await child.stop();
+  const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'));
+  const all = files.map((f) => JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile);
+  // With workers, the supervisor's profile is nearly all idle: leave it out of the shares.
+  const busy = workers > 1 ? all.filter((p) => shareOf(p, '(idle)') < 0.95) : all;
+  console.log(
+    `${records} records, ${partitions} partitions, ${workers} worker(s): caught up in ${seconds.toFixed(1)} s; ${busy.length} profile(s) in ${profiles}`,
+  );
+  printShares(busy, Number(values.top));
+} finally {
+  await kafka?.stop();
+}
+
+function shareOf(profile: CpuProfile, functionName: string): number {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = profile.samples.filter((id) => byId.get(id)?.callFrame.functionName === functionName).length;
+  return hits / Math.max(1, profile.samples.length);
+}
+
+/** The category of a sample's own frame: what a reader of "where the time goes" needs to tell apart. */
+function categoryOf(frame: ProfileNode['callFrame']): string {
+  const { functionName, url } = frame;
+  if (functionName === '(idle)') return 'idle: waiting for the broker';
+  if (functionName === '(garbage collector)') return 'garbage collection';
+  if (functionName === '(program)') return 'V8 and native code outside JavaScript';
+  if (url.includes('@platformatic/kafka')) return 'the client (@platformatic/kafka)';
+  if (url.includes('/packages/core/')) return 'ours: @exactly/core (serdes, pipeline)';
+  if (url.includes('/packages/runtime/')) return 'ours: @exactly/runtime (engine, adapter)';
+  if (url.includes('prom-client')) return 'prom-client';
+  if (url.includes('pino') || url.includes('sonic-boom')) return 'logging (pino)';
+  if (url.includes('node_modules')) return `other libraries`;
+  if (url.startsWith('node:') || url === '') return 'Node itself (buffers, streams, JSON, builtins)';
+  return 'other (the contender)';
+}
+
+function printShares(profiles: readonly CpuProfile[], top: number): void {
+  const categories = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  for (const profile of profiles) {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    for (const id of profile.samples) {
+      const frame = byId.get(id)?.callFrame;
+      if (!frame) continue;
+      total += 1;
+      const category = categoryOf(frame);
+      categories.set(category, (categories.get(category) ?? 0) + 1);
+      const where = frame.url
+        .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '')
+        .replace(/^.*\/packages\//, '');
+      const name = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+      functions.set(name, (functions.get(name) ?? 0) + 1);
+    }
+  }
+  const pct = (n: number) => `${((100 * n) / Math.max(1, total)).toFixed(1)}%`.padStart(6);
+  console.log('\nself time by category:');
+  for (const [category, n] of [...categories].sort((a, b) => b[1] - a[1])) console.log(`${pct(n)}  ${category}`);
+  console.log(`\ntop ${top} functions by self time:`);
+  for (const [name, n] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(n)}  ${name}`);
+}
