@@ -50,6 +50,11 @@ export interface Contender {
   readonly about: string;
   /** Exactly's own contenders: docs/benchmarks.md checks the issue's goals against them. */
   readonly goals: boolean;
+  /**
+   * The at-least-once baseline its "× at-least-once" compares with: the one on its own client library. Default
+   * AT_LEAST_ONCE_PLATFORMATIC (the default adapter's client).
+   */
+  readonly atLeastOnce?: string;
   /** The workloads it implements. */
   readonly workloads: readonly Workload[];
   /** Run only when named (--contenders) or by `--compression` or `--postgres`, never in a default run. */
@@ -67,6 +72,8 @@ export interface Contender {
 
 /** The reference rows the ratios are computed against. */
 export const AT_LEAST_ONCE = 'at-least-once';
+/** The same by hand on @platformatic/kafka: the baseline of the default adapter's "exactly-once ≥ 0.9× at-least-once". */
+export const AT_LEAST_ONCE_PLATFORMATIC = 'at-least-once-platformatic';
 export const KAFKA_STREAMS = 'kafka-streams';
 /** The plain Kafka contender the PostgreSQL ones (`--postgres`) are compared with: the same client, topics only. */
 export const PLAIN_KAFKA = 'exactly-platformatic';
@@ -106,6 +113,7 @@ export const contenders: readonly Contender[] = [
       '`exactly run bench/src/contenders/exactly.ts --client kafkajs`: the runtime with its default settings ' +
       '(commit interval 100 ms, one transactional producer per input partition).',
     goals: true,
+    atLeastOnce: AT_LEAST_ONCE,
     workloads: WORKLOADS,
     command: exactlyRun('kafkajs'),
   },
@@ -191,12 +199,27 @@ export const contenders: readonly Contender[] = [
   {
     name: AT_LEAST_ONCE,
     label: 'at-least-once baseline (KafkaJS by hand)',
+    atLeastOnce: AT_LEAST_ONCE,
     about:
       'bench/src/contenders/at-least-once.ts: what one writes by hand with KafkaJS, an idempotent producer and ' +
       'offsets committed after the outputs are acknowledged; no transactions.',
     goals: false,
     workloads: ['fan-out'],
     command: () => ({ command: process.execPath, args: ['--import', 'tsx', path('./contenders/at-least-once.ts')] }),
+  },
+  {
+    name: AT_LEAST_ONCE_PLATFORMATIC,
+    label: 'at-least-once baseline (@platformatic/kafka by hand)',
+    about:
+      'bench/src/contenders/at-least-once-platformatic.ts: the same by hand with @platformatic/kafka, the client of ' +
+      "Exactly's default adapter: an idempotent producer (acks=all), offsets committed after the outputs are " +
+      'acknowledged, fetches and batches sized as Exactly sizes them; no transactions.',
+    goals: false,
+    workloads: ['fan-out'],
+    command: () => ({
+      command: process.execPath,
+      args: ['--import', 'tsx', path('./contenders/at-least-once-platformatic.ts')],
+    }),
   },
   {
     name: KAFKA_STREAMS,

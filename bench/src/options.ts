@@ -30,11 +30,14 @@ export interface BenchOptions {
   readonly postgres: boolean;
   /** The page the run writes (`--doc`): docs/benchmarks.md unless set, e.g. to try a change on a copy. */
   readonly doc: string;
+  /** `--compare <earlier.json>`: after the run, each contender's change against that earlier result. */
+  readonly compare: string | undefined;
 }
 
 export const USAGE = `usage: pnpm bench [--quick] [--workload fan-out|count [--keys n]] [--compression | --postgres] [--partitions 6,24,96] [--runs n]
                   [--records n] [--contenders ${[...contenders.map((c) => c.name), 'ceiling'].join(',')}]
-                  [--rate records/s] [--latency-seconds n] [--doc path (default docs/benchmarks.md)]`;
+                  [--rate records/s] [--latency-seconds n] [--doc path (default docs/benchmarks.md)]
+                  [--compare bench/results/<earlier>.json [--to bench/results/<later>.json (no run)]]`;
 
 export function parseOptions(args: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -52,6 +55,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       compression: { type: 'boolean', default: false },
       postgres: { type: 'boolean', default: false },
       doc: { type: 'string' },
+      compare: { type: 'string' },
     },
   });
   const compression = values.compression ?? false;
@@ -96,6 +100,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     compression,
     postgres,
     doc: values.doc ?? BENCHMARKS_DOC,
+    compare: values.compare,
   };
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKafkaJars, startKafka, startPostgres } from '@exactly/testkit';
 import pg from 'pg';
+import { compareRuns, readSavedRun } from './compare.js';
 import { contenders } from './contenders.js';
 import { benchmarksDoc, compressionBlock, countBlock, postgresBlock, postgresSection } from './doc.js';
 import { writeBlock } from './doc-blocks.js';
@@ -27,6 +28,18 @@ const started = Date.now();
 
 if (process.argv.includes('--help')) {
   process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const compareTo = process.argv.indexOf('--to');
+if (compareTo >= 0) {
+  // Two saved runs compared, without a run of its own.
+  const earlier = process.argv[process.argv.indexOf('--compare') + 1];
+  const later = process.argv[compareTo + 1];
+  if (!process.argv.includes('--compare') || !earlier || !later) {
+    process.stderr.write(`--to needs --compare: pnpm bench --compare <earlier.json> --to <later.json>\n${USAGE}\n`);
+    process.exit(2);
+  }
+  for (const line of compareRuns(await readSavedRun(earlier), await readSavedRun(later))) log(line);
   process.exit(0);
 }
 if (process.argv.includes('--rabbitmq')) {
@@ -136,6 +149,7 @@ for (const s of summaries)
       `${s.partitions} partitions  ${r.name.padEnd(14)} median ${r.recordsPerSecond.median} rec/s (${r.recordsPerSecond.min}-${r.recordsPerSecond.max})  x ALO ${r.toAtLeastOnce ?? '-'}  x KS ${r.toKafkaStreams ?? '-'}  x ceiling ${r.toCeiling ?? '-'}  p99 ${r.latency?.p99Ms ?? '-'} ms`,
     );
 log(`Written: ${options.doc} and bench/results/ (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+if (options.compare) for (const line of compareRuns(await readSavedRun(options.compare), saved)) log(line);
 
 /** `doc` with `section` before the heading `before` (else at the end). */
 function insertSection(doc: string, section: string, before: string): string {

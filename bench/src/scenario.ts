@@ -2,7 +2,7 @@
 // interleaved), then the latency phase at a rate derived from it.
 import { generateRecords } from '@exactly/testkit';
 import { type CeilingMeasurement, measureCeiling } from './ceiling.js';
-import { AT_LEAST_ONCE } from './contenders.js';
+import { AT_LEAST_ONCE, AT_LEAST_ONCE_PLATFORMATIC } from './contenders.js';
 import { type LatencyMeasurement, measureLatency } from './latency.js';
 import type { BenchOptions } from './options.js';
 import { median } from './stats.js';
@@ -99,14 +99,17 @@ export async function runScenario(partitions: number, context: ScenarioContext):
   };
 }
 
-/** --rate, else half the at-least-once baseline's median, else half the slowest contender's median. */
+/**
+ * --rate, else half the default client's at-least-once baseline's median (the KafkaJS one's when that is not
+ * run), else half the slowest contender's median.
+ */
 function latencyRate(
   fixed: number | undefined,
   throughput: ReadonlyMap<string, readonly ThroughputMeasurement[]>,
 ): { rate: number; rateSource: string } {
   if (fixed !== undefined) return { rate: fixed, rateSource: 'set with --rate' };
   const medians = new Map([...throughput].map(([name, runs]) => [name, median(runs.map((r) => r.recordsPerSecond))]));
-  const baseline = medians.get(AT_LEAST_ONCE);
+  const baseline = medians.get(AT_LEAST_ONCE_PLATFORMATIC) ?? medians.get(AT_LEAST_ONCE);
   if (baseline) return { rate: Math.round(baseline / 2), rateSource: "half the at-least-once baseline's median" };
   const slowest = Math.min(...medians.values());
   if (Number.isFinite(slowest) && slowest > 0)

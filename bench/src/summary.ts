@@ -1,6 +1,6 @@
 // The numbers of one partition count: medians and spreads over the runs, and the ratios between contenders.
 import type { CeilingMeasurement } from './ceiling.js';
-import { AT_LEAST_ONCE, type Contender, KAFKA_STREAMS } from './contenders.js';
+import { AT_LEAST_ONCE_PLATFORMATIC, type Contender, KAFKA_STREAMS } from './contenders.js';
 import type { LatencyMeasurement } from './latency.js';
 import { median } from './stats.js';
 import type { ThroughputMeasurement } from './throughput.js';
@@ -100,7 +100,7 @@ export function summarize(result: ScenarioResult, contenders: readonly Contender
                 unseen: latency.reduce((sum, l) => sum + l.unseen, 0),
               }
             : undefined,
-        toAtLeastOnce: ratio(recordsPerSecond.median, medianRate(AT_LEAST_ONCE)),
+        toAtLeastOnce: ratio(recordsPerSecond.median, medianRate(c.atLeastOnce ?? AT_LEAST_ONCE_PLATFORMATIC)),
         toKafkaStreams: ratio(recordsPerSecond.median, medianRate(KAFKA_STREAMS)),
         toCeiling: ratio(recordsPerSecond.median, ceiling?.recordsPerSecond.median),
       };
