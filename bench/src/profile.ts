@@ -1,7 +1,8 @@
 // `pnpm bench:profile`: where a contender's CPU goes. Writes the bench's 1 KB records to a fresh input, runs the
 // platformatic contender under `node --cpu-prof` until its group has caught up, stops it, and prints the
 // profile's self time by category (idle, garbage collection, the client library, ours, Node) and the top
-// functions. With --workers N, the workers are profiled (each writes its own profile; they are added up).
+// functions, and the peak RSS. With --workers N, the workers are profiled (each writes its own profile; they are
+// added up). --node-flags "..." adds V8/Node flags (e.g. a heap limit) to the contender's processes.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,9 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     brokers: { type: 'string' },
     top: { type: 'string', default: '30' },
+    'node-flags': { type: 'string', default: '' },
+    // Time and memory without the profiler's own overhead.
+    'no-profile': { type: 'boolean', default: false },
   },
 });
 const records = Number(values.records);
@@ -52,9 +56,7 @@ try {
       return {
         command,
         args: [
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          profiles,
+          ...(values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profiles]),
           ...args,
           ...(workers > 1 ? ['--workers', String(workers)] : []),
         ],
@@ -63,8 +65,10 @@ try {
   };
   const started = Date.now();
   const child = new ContenderProcess(profiled, env);
+  let peakRssKb = 0;
   for (;;) {
     child.assertRunning();
+    peakRssKb = Math.max(peakRssKb, child.sample()?.peakRssKb ?? 0);
     const lag = await groupLag(brokers, env.BENCH_GROUP, input).catch(() => records);
     if (lag === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -76,9 +80,9 @@ try {
   // With workers, the supervisor's profile is nearly all idle: leave it out of the shares.
   const busy = workers > 1 ? all.filter((p) => shareOf(p, '(idle)') < 0.95) : all;
   console.log(
-    `${records} records, ${partitions} partitions, ${workers} worker(s): caught up in ${seconds.toFixed(1)} s; ${busy.length} profile(s) in ${profiles}`,
+    `${records} records, ${partitions} partitions, ${workers} worker(s): caught up in ${seconds.toFixed(1)} s, peak RSS ${Math.round(peakRssKb / 1024)} MB (largest process); ${busy.length} profile(s) in ${profiles}`,
   );
-  printShares(busy, Number(values.top));
+  if (!values['no-profile']) printShares(busy, Number(values.top));
 } finally {
   await kafka?.stop();
 }

@@ -5,13 +5,16 @@ import { runRabbitMQChaos } from '../src/chaos/run-rabbitmq-chaos.js';
 import { chaosDiagnosis } from './chaos-diagnosis.js';
 
 // CI's chaos profile (docs/reliability.md has the full one), sized to keep CI under 20 minutes. A broker of its
-// own, since it kills it.
+// own, since it kills it. On the default client each instance runs 2 workers (--workers 2): kills take turns at
+// one worker and at a whole instance, and a zombie is one worker paused.
 describe.each(CLIENTS)(
   'chaos on %s: processors killed, stopped and restarted, the broker killed, while records flow',
   (client) => {
-    it('16,000 records, 6 SIGKILLs, 2 zombies, 2 broker kill -9, 1 clean restart: exactly once', async () => {
+    const workers = client === 'platformatic' ? 2 : 1;
+    it(`16,000 records, 6 SIGKILLs, 2 zombies, 2 broker kill -9, 1 clean restart, ${workers} worker(s) per instance: exactly once`, async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261125);
       const report = await runChaos({
+        workers,
         records: 16_000,
         partitions: 6,
         instances: 3,
@@ -46,6 +49,10 @@ describe.each(CLIENTS)(
       });
       expect(verdict.outputs.map((o) => o.committedUnread)).toEqual([0, 0]);
       expect(report.inputsLost).toBe(0);
+      if (workers > 1) {
+        expect(report.workerKills?.one).toBeGreaterThanOrEqual(1);
+        expect(report.workerKills?.whole).toBeGreaterThanOrEqual(1);
+      }
     }, 600_000);
   },
 );

@@ -181,7 +181,9 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
     }
   });
 
-  it.each(['memory', 'local'] as const)(
+  // Each client with the keeping the CI chaos profile's stateful run does not give it (that one runs kafkajs
+  // in memory and platformatic with local copies): every pairing is killed again and again once per CI run.
+  it.each(client === 'kafkajs' ? (['local'] as const) : (['memory'] as const))(
     'SIGKILLed mid-transaction, again and again, state in %s: the totals are still exact',
     async (keeping) => {
       const topics = await totalsTopics(`totals-kill-${keeping}`, 3);

@@ -1,7 +1,10 @@
 import { PassThrough } from 'node:stream';
+import { defineProcessor, json, topic } from '@exactly/core';
+import { queue } from '@exactly/rabbitmq';
 import { describe, expect, it } from 'vitest';
 import { BACKOFF } from '../src/backoff.js';
 import type { MetricsSnapshot } from '../src/observability/metrics.js';
+import { run } from '../src/run.js';
 import { sumSnapshots } from '../src/workers/aggregate.js';
 import { autoWorkers } from '../src/workers/auto.js';
 import { forwardLines } from '../src/workers/forward-lines.js';
@@ -78,5 +81,29 @@ describe('workers: the supervisor’s policies, without processes', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(written).toEqual(['{"a":1}\n', '{"b":2}\n', 'last\n']);
     expect(lines).toEqual(['{"a":1}', '{"b":2}', 'last']);
+  });
+
+  it('a queue input refuses more than one worker before it connects to anything, saying why', async () => {
+    const processor = defineProcessor({
+      id: 'queue-workers',
+      input: queue('orders', { value: json<{ id: string }>() }),
+      outputs: { orders: topic('orders', { value: json<{ id: string }>() }) },
+      handle: (record) => ({ orders: [{ value: record.value }] }),
+    });
+    await expect(
+      run(processor, { brokers: '127.0.0.1:1', rabbitmq: 'amqp://127.0.0.1:1', workers: 2 }),
+    ).rejects.toThrow(/queue 'orders' has one active consumer at a time \(single active consumer\)/);
+  });
+
+  it('a workers option that is not a count or auto stops at start', async () => {
+    const processor = defineProcessor({
+      id: 'bad-workers',
+      input: topic('in', { value: json<unknown>() }),
+      outputs: { out: topic('out', { value: json<unknown>() }) },
+      handle: () => ({}),
+    });
+    await expect(run(processor, { brokers: '127.0.0.1:1', workers: 0 })).rejects.toThrow(
+      /workers: must be a whole number of at least 1, or 'auto' \(got 0\)/,
+    );
   });
 });

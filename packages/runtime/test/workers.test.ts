@@ -114,4 +114,20 @@ describe('exactly run --workers (real broker, default client)', () => {
     expect(supervisor.output()).toMatch(/worker w\d died 5 times within 60 s; the last time: killed by SIGKILL/);
     expect(runsWith('EXACTLY_TEST_ID', topics.id)).toEqual([]);
   });
+
+  it('a supervisor killed hard takes its workers with it: none runs on unsupervised', async () => {
+    const topics = await freshTopics(brokers, 'workers-orphans', 2);
+    const port = await freePort();
+    const supervisor = spawnFanOut(brokers, topics, {
+      args: [...fast, '--workers', '2', '--metrics-port', String(port)],
+    });
+    await waitUntil(
+      async () => (await scrape(port).catch(() => new Map())).get('exactly_workers') === 2,
+      'workers up',
+      60_000,
+    );
+    expect(runsWith('EXACTLY_TEST_ID', topics.id)).toHaveLength(3);
+    await kill9(supervisor);
+    await waitUntil(async () => runsWith('EXACTLY_TEST_ID', topics.id).length === 0, 'workers gone', 30_000);
+  });
 });
