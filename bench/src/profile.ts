@@ -56,6 +56,7 @@ try {
       return {
         command,
         args: [
+          ...(values['node-flags'] ?? '').split(' ').filter(Boolean),
           ...(values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profiles]),
           ...args,
           ...(workers > 1 ? ['--workers', String(workers)] : []),
