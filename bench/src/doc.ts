@@ -53,48 +53,53 @@ Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.
 
 ## Where the time goes (profiles)
 
-Profiled with \`node --cpu-prof\` on \`exactly run bench/src/contenders/exactly.ts --client platformatic\`,
-300,000 records of ~1 KB, one broker on the same 2 cores (2026-11-25). Share of the process's samples:
+\`pnpm bench:profile\` runs the default contender (\`exactly run bench/src/contenders/exactly.ts\`, platformatic)
+under \`node --cpu-prof\` over 1,000,000 records of ~1 KB until its group has caught up, on one broker on the
+same 2 cores, and sorts the samples by where they fell (2026-11-30). Share of the
+process's samples:
 
 | | 6 partitions | 96 partitions |
 |---|---|---|
-| idle: waiting for the broker | 24% | 54% |
-| garbage collection | 14% | 12% |
-| the client building requests (\`Buffer.concat\` in its dynamic buffer for CRC32C and framing, murmur2, record encoding) | ~15% | ~8% |
-| our pipeline: decode, handle, encode, headers (\`@exactly/core\`), including the workload's JSON parse and stringify (~6%) | 13% | 7% |
-| the client's option validation (ajv) and prom-client | ~3% | ~1.5% |
+| the workload's JSON parse and stringify (the \`json()\` serde; Kafka Streams' Jackson does the same) | 15.3% | 12.0% |
+| the rest of our pipeline (\`@exactly/core\`: decode, handle, encode) | 6.4% | 4.9% |
+| the engine and the adapter (\`@exactly/runtime\`) | 4.1% | 3.2% |
+| the client (\`@platformatic/kafka\`) and its buffers (\`@platformatic/dynamic-buffer\`, CRC32C) | 24.8% | 19.4% |
+| Node's buffers, streams and builtins (mostly under the client: \`Buffer.concat\`, allocation, UTF-8) | 19.1% | 16.3% |
+| garbage collection | 10.7% | 7.7% |
+| idle: waiting for the broker | 17.5% | 34.4% |
 
-**What limits the platformatic adapter now** (full run of 2026-11-25, 1,000,000 records per contender): at
-~62–65k records/s it uses 1.4–1.7 CPU s per 100k records, i.e. one core fully: the JavaScript runs on one
-thread. Kafka Streams spends about the same CPU per record (1.3–1.5 s per 100k) but spreads it over its stream
-thread and its clients' network threads, i.e. over both cores; over a million records its JIT-compiled code
-also has time to pay off (a 400,000-record run had it at ~63k records/s, this one at ~100k). So the gap to
-Kafka Streams is per-record CPU on one thread, which the three items below are; the ways past it are less CPU
-per record (items 2 and 3) or more threads (instances: the KIP-447 mode lets several instances share a
-group, each with one producer). Since the profile below, polls close once a fetch answer is in hand, which
-took the idle share down with the latency (p99 at half saturation from ~200 ms to 52–100 ms).
+**Removed in this round** (the profile of 2026-11-25 pointed at them; \`pnpm bench:profile\` at 6 partitions, 1,000,000
+records under the profiler: 28.2 s before, 24.2 s after):
 
-1. **Waiting for the broker** was the top cost when profiled, and grows with partitions: a transaction is begin, produce,
-   AddOffsetsToTxn, TxnOffsetCommit, EndTxn in turn, and at commit the broker writes a marker to every
-   partition the transaction touched (up to 96 offsets + 192 output partitions here) on the same two cores.
-   Ours to fix, and fixed: the client's \`addOffset()\` sent one TxnOffsetCommit per partition (96 round trips a
-   transaction); one request for all of them took 96 partitions from ~18k to ~27k records/s and 6 partitions
-   from ~42k to ~52k (single ad hoc runs). Tried without effect at 96 partitions: polls of 20,000 records
-   instead of 5,000 (6 partitions went from ~52k to ~64k, 96 did not move). Still open: overlapping the next
-   poll's processing with the current commit.
-2. **Garbage collection**: an object per record at each stage (the client's message with a \`Map\` of headers,
-   our raw and encoded records, the provenance headers). Ours in part: the pipeline could reuse buffers and skip
-   the intermediate objects.
-3. **The client's request encoding** (concatenating its dynamic buffers before the CRC32C and before writing
-   to the socket): the client library's, not ours.
+1. **A promise per step and per record.** The record pipeline now runs synchronously while the serdes and the
+   handler do (JSON, strings, bytes, a plain function); a promise comes back only from a step that gave one
+   (an Avro serde, an async handler). \`runMicrotasks\` was 2.9% of the samples, and each step's async frame
+   more.
+2. **The client's murmur2 in BigInt arithmetic**: 4% of the samples, and garbage, to pick a keyed record's
+   partition. The adapter now gives the client a partitioner with Kafka's murmur2 in 32-bit arithmetic: the same
+   partitions (tested against Kafka's own test values and against the client's partitioner).
+3. **Reshaping every produced message** (conditional spreads, a header map for records without headers).
 
-The KafkaJS adapter runs the same engine code 1.6–2 times slower (see Results). Its profile (same workload,
-300,000 records, 6 partitions, 2026-11-25) puts the time in the client: KafkaJS's own code 38% of samples,
-Buffer allocation and copying under it ~15% (\`FastBuffer\`, \`_copyActual\`), GC 12%, idle 10%, our pipeline
-8% and the engine 2%. Within KafkaJS: grouping a send's messages by partition 8% (it copies the partition's
-array for every message, so the cost grows with the square of a transaction's size), CRC32C 4%, murmur2 3%.
-Bounding that grouping (smaller sends, or a linear grouping loaded the way \`packages/read-committed\` loads
-its filter) is the obvious next step for this adapter; not done yet.
+The KafkaJS producer's quadratic grouping of a send's messages by partition (8% of that adapter's samples in
+the profile of 2026-11-25) is already gone: the send that \`@exactly/read-committed\` loads in place of
+KafkaJS's (for its lost-partition fix) groups in one pass.
+
+**What is left, by size:**
+
+1. **The client's request building** (about a quarter of the samples with the buffer work under it): per record
+   a writer with a dynamic buffer of small Buffers (one per varint), then \`Buffer.concat\` before the CRC32C
+   and again before the socket, and a BigInt timestamp per record. One pass into one buffer per batch would
+   take most of it. It lives in @platformatic/kafka's ES modules, which cannot be replaced from outside the way
+   KafkaJS's CommonJS internals were: a change for upstream.
+2. **Idle**: the steps of a transaction wait for the broker in turn. Workers fill the wait
+   ([workers](workers.md)): \`pnpm bench --partitions 6 --runs 3 --contenders
+   exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\` (2026-11-30) had two
+   workers at 56,770 records/s against 46,633 for one process (medians of 3; 1.22×).
+3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–460 MB under load, of which
+   V8's heap grows to ~240 MB and Buffers outside it to 40–100 MB: the allocation rate, not data held.
+   Heap limits trade it for time (\`pnpm bench:profile --no-profile --node-flags=...\`:
+   \`--max-old-space-size=128 --max-semi-space-size=8\` gave 246 MB at 1.55× the time, \`--max-semi-space-size=8\`
+   380 MB at 1.1×), so the way down is fewer allocations per record (item 1, and our own records).
 
 ## State
 

@@ -8,17 +8,32 @@ export interface RecordedRun {
     ChaosReport,
     'seed' | 'records' | 'partitions' | 'instances' | 'events' | 'seconds' | 'abortedInLog' | 'verifySeconds'
   > &
-    Partial<Pick<ChaosReport, 'nodes' | 'brokerKills' | 'inputsLost' | 'totals' | 'localState' | 'phaseKills'>> & {
+    Partial<
+      Pick<
+        ChaosReport,
+        'nodes' | 'brokerKills' | 'inputsLost' | 'totals' | 'localState' | 'phaseKills' | 'workers' | 'workerKills'
+      >
+    > & {
       readonly verdict: Omit<ChaosReport['verdict'], 'outputs'>;
     };
 }
 
-/** What a column is: the client, the cluster's size when it is more than one node, and whether it kept state. */
+/**
+ * What a column is: the client, the workers per instance and the cluster's size when more than one, and whether
+ * it kept state or wrote to PostgreSQL.
+ */
 function columnOf(run: RecordedRun): string {
   const nodes = run.report.nodes ?? 1;
+  const workers = run.report.workers ?? 1;
   const state = run.report.totals ? [run.report.localState ? 'stateful, local copies' : 'stateful'] : [];
   const database = run.report.phaseKills ? ['PostgreSQL'] : [];
-  const parts = [run.client, ...(nodes === 1 ? [] : [`${nodes} nodes`]), ...state, ...database];
+  const parts = [
+    run.client,
+    ...(workers === 1 ? [] : [`${workers} workers per instance`]),
+    ...(nodes === 1 ? [] : [`${nodes} nodes`]),
+    ...state,
+    ...database,
+  ];
   return parts.join(', ');
 }
 
@@ -61,6 +76,10 @@ function rowsOf(report: RecordedRun['report']): Array<[string, string | number]>
     ['fed ids missing from the input (the harness checking itself)', report.inputsLost ?? '-'],
     ['input partitions / processor instances', `${report.partitions} / ${report.instances}`],
     ['processor SIGKILLs (then restarted)', report.events.kill],
+    [
+      'with workers: SIGKILLs of one worker (its supervisor restarts it) / of a whole instance',
+      report.workerKills ? `${report.workerKills.one} / ${report.workerKills.whole}` : '-',
+    ],
     ['zombies (SIGSTOP past the session timeout, then SIGCONT)', report.events.zombie],
     ['broker kill -9 (then restarted)', report.events['broker-kill']],
     ...coordinatorRows(report),

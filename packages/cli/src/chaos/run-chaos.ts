@@ -85,6 +85,8 @@ export interface ChaosReport {
   readonly totals?: RunningTotalsVerdict;
   /** With `stateful`: whether the slots kept local copies of their stores (--state-dir). */
   readonly localState?: boolean;
+  /** Worker processes per instance, when more than one. */
+  readonly workers?: number;
   /** With `workers`: the kills that hit one worker, and those that hit a whole instance. */
   readonly workerKills?: { readonly one: number; readonly whole: number };
   /** With `postgres`: phase kills that landed in their window (the process reached it and died there). */
@@ -326,7 +328,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       inputsLost,
       ...(totals ? { totals, localState: stateful?.localState === true } : {}),
       ...(postgres ? { phaseKills } : {}),
-      ...(workers > 1 ? { workerKills } : {}),
+      ...(workers > 1 ? { workers, workerKills } : {}),
       verdict: totals && !totals.ok ? { ...verdict, ok: false } : verdict,
       logs,
     };
