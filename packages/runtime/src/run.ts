@@ -32,7 +32,13 @@ import { resolveOptions } from './resolve-options.js';
 import { ensureTopics } from './topics.js';
 import { autoWorkers } from './workers/auto.js';
 import { superviseWorkers } from './workers/supervisor.js';
-import { reportStartFailure, serveSupervisor, takeWorkerSlot, workerOptions } from './workers/worker-side.js';
+import {
+  reportStartFailure,
+  serveSupervisor,
+  takeWorkerSlot,
+  watchSupervisor,
+  workerOptions,
+} from './workers/worker-side.js';
 
 export interface RunningProcessor {
   /** Finishes or aborts the open transactions, leaves the group, closes every client. Idempotent. */
@@ -102,12 +108,15 @@ export async function run<I extends AnyInput, O extends TopicMap, S extends Stor
   checkRabbitmqOption(generic, resolved.rabbitmq);
   const slot = takeWorkerSlot();
   if (slot) {
-    // This process is one of a supervisor's workers: one member of the group, reporting to it.
-    const app = await runOne(generic, workerOptions(resolved, slot)).catch(async (error: unknown) => {
+    // This process is one of a supervisor's workers: one member of the group, reporting to it. A supervisor
+    // gone during start-up ends the start-up (signal); one gone after it stops the worker (serveSupervisor).
+    const supervisor = watchSupervisor();
+    const signal = resolved.signal ? AbortSignal.any([resolved.signal, supervisor.gone]) : supervisor.gone;
+    const app = await runOne(generic, { ...workerOptions(resolved, slot), signal }).catch(async (error: unknown) => {
       await reportStartFailure(error);
       throw error;
     });
-    serveSupervisor(app);
+    serveSupervisor(app, supervisor);
     return app;
   }
   if (resolved.workers !== 1) {

@@ -130,4 +130,14 @@ describe('exactly run --workers (real broker, default client)', () => {
     await kill9(supervisor);
     await waitUntil(async () => runsWith('EXACTLY_TEST_ID', topics.id).length === 0, 'workers gone', 30_000);
   });
+
+  it('a supervisor killed while its workers still start ends their start-up: none joins the group unsupervised', async () => {
+    const id = uniqueTopic('workers-starting');
+    const topics = { id, input: `${id}.in`, left: `${id}.left`, right: `${id}.right` };
+    // Nothing answers there: the workers retry their start-up (for a minute) until their supervisor goes.
+    const supervisor = spawnFanOut('127.0.0.1:1', topics, { args: [...fast, '--workers', '2'] });
+    await waitUntil(async () => runsWith('EXACTLY_TEST_ID', id).length === 3, 'workers starting', 30_000);
+    await kill9(supervisor);
+    await waitUntil(async () => runsWith('EXACTLY_TEST_ID', id).length === 0, 'workers gone', 15_000);
+  });
 });

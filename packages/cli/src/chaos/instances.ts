@@ -91,13 +91,20 @@ export class Instance {
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (!this.running || this.child?.pid === undefined) return;
-    // SIGTERM is the supervisor's to pass on (a graceful stop); a kill or a pause hits every process at once.
-    if (this.grouped && signal !== 'SIGTERM') process.kill(-this.child.pid, signal);
-    else this.child.kill(signal);
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    // SIGTERM is the supervisor's to pass on (a graceful stop); a kill or a pause hits every process at once,
+    // even when the supervisor itself has already exited (its workers would otherwise run on).
+    if (this.grouped && signal !== 'SIGTERM') {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // the group is empty
+      }
+    } else if (this.running) this.child?.kill(signal);
   }
 
-  /** The slot's worker processes (none without --workers), by pid. */
+  /** The slot's worker processes (none without --workers), by pid: its supervisor's children marked as workers. */
   workerPids(): number[] {
     const pid = this.child?.pid;
     if (!this.grouped || pid === undefined || !this.running) return [];
@@ -106,7 +113,9 @@ export class Instance {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+        // Not the esbuild service a TypeScript import starts beside them.
+        if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes('EXACTLY_WORKER=')) pids.push(Number(entry));
       } catch {
         // gone meanwhile
       }
@@ -137,12 +146,17 @@ export class Instance {
     await this.groupGone();
   }
 
+  /**
+   * Waits until no process of the slot's group is left; one still there after a minute (a worker that did not
+   * stop) is killed, so that no process of this slot outlives it under its instance id.
+   */
   private async groupGone(): Promise<void> {
     const pid = this.child?.pid;
     if (!this.grouped || pid === undefined) return;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        process.kill(-pid, 0);
+        process.kill(-pid, Date.now() < deadline ? 0 : 'SIGKILL');
       } catch {
         return;
       }

@@ -25,6 +25,8 @@ interface Slot {
   readonly restartPolicy: RestartPolicy;
   /** The error the worker reported before it exited. */
   reason?: string;
+  /** It reported that run() threw at start-up (not a death by a signal, which is restarted like any other). */
+  startFailed: boolean;
   /** Its last line on stderr that tells of an error (a log line at level error, or the CLI's message). */
   lastError?: string;
   restartTimer?: NodeJS.Timeout;
@@ -55,6 +57,7 @@ export async function superviseWorkers(
     index: i + 1,
     started: false,
     restartPolicy: new RestartPolicy(),
+    startFailed: false,
   }));
   let stopping = false;
   let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -72,7 +75,12 @@ export async function superviseWorkers(
 
   const pending = new Map<
     number,
-    { left: number; replies: Extract<FromWorker, { type: 'metrics' }>[]; done: () => void }
+    {
+      /** The workers asked that have neither answered nor exited. */
+      waiting: Set<number>;
+      replies: Extract<FromWorker, { type: 'metrics' }>[];
+      done: () => void;
+    }
   >();
   let nextRequest = 1;
 
@@ -99,15 +107,19 @@ export async function superviseWorkers(
         if (slots.every((s) => s.started)) startup?.resolve();
       } else if (message.type === 'failed' || message.type === 'died') {
         slot.reason = describe(message.error);
+        slot.startFailed = message.type === 'failed';
       } else if (message.type === 'metrics') {
         const request = pending.get(message.id);
         if (request) {
           request.replies.push(message);
-          if (--request.left === 0) request.done();
+          request.waiting.delete(slot.index);
+          if (request.waiting.size === 0) request.done();
         }
       }
     });
     child.once('exit', (code, signal) => onExit(slot, child, code, signal));
+    // A message to a worker that has just died fails here; its exit is handled above, and must not crash this.
+    child.on('error', (error) => log.debug({ worker: slot.index, error: error.message }, 'worker channel error'));
   };
 
   const onExit = (slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
@@ -115,14 +127,19 @@ export async function superviseWorkers(
     slot.child = undefined;
     slot.started = false;
     running.set(slots.filter((s) => s.started).length);
-    for (const request of pending.values()) if (--request.left === 0) request.done();
+    for (const request of pending.values()) {
+      request.waiting.delete(slot.index);
+      if (request.waiting.size === 0) request.done();
+    }
     if (stopping) return;
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
     const why = slot.reason ?? slot.lastError;
     const last = why === undefined ? how : `${how}: ${why}`;
+    const startFailed = slot.startFailed;
     slot.reason = undefined;
-    if (startingUp) {
-      // At the whole's start-up: most likely a configuration or connection problem every worker shares.
+    slot.startFailed = false;
+    if (startingUp && startFailed) {
+      // run() threw in it at the whole's start-up: a configuration or connection problem every worker shares.
       void fail(new WorkerFailedError(`worker w${slot.index} failed to start (${last})`));
       return;
     }
@@ -187,7 +204,7 @@ export async function superviseWorkers(
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       pending.set(id, {
-        left: live.length,
+        waiting: new Set(live.map((s) => s.index)),
         replies,
         done: () => {
           clearTimeout(timer);

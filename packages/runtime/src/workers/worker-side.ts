@@ -55,11 +55,29 @@ export function reportStartFailure(error: unknown): Promise<void> {
   return send({ type: 'failed', error: sentError(error) });
 }
 
+/** The supervisor's channel, watched from the worker's first moment: `gone` aborts when it closes. */
+export interface SupervisorWatch {
+  readonly gone: AbortSignal;
+}
+
+/**
+ * Watches the channel to the supervisor from before start-up: a supervisor killed while this worker starts must
+ * end the start-up, not leave a worker that joins the group unsupervised (and, under the same instance id as
+ * its successor, fences it again and again: chaos in CI found exactly that).
+ */
+export function watchSupervisor(): SupervisorWatch {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new Error('the supervisor is gone: this worker stops'));
+  if (!process.connected) abort();
+  else process.once('disconnect', abort);
+  return { gone: controller.signal };
+}
+
 /**
  * Connects a started worker to its supervisor: answers metrics requests, stops on its request or when it is
  * gone (a supervisor killed must not leave its workers running), and reports an error that stops the worker.
  */
-export function serveSupervisor(app: RunningProcessor): void {
+export function serveSupervisor(app: RunningProcessor, supervisor: SupervisorWatch): void {
   // The channel must not keep the process alive once the processor has stopped.
   process.channel?.unref();
   const onMessage = (message: ToWorker) => {
@@ -69,19 +87,17 @@ export function serveSupervisor(app: RunningProcessor): void {
         send({ type: 'metrics', id: message.id, metrics, snapshot }),
       );
   };
-  const onDisconnect = () => void app.stop();
+  const onGone = () => void app.stop();
   process.on('message', onMessage);
-  process.once('disconnect', onDisconnect);
-  app.done.then(
-    () => {
-      process.off('message', onMessage);
-      process.off('disconnect', onDisconnect);
-    },
-    (error: unknown) => {
-      process.off('message', onMessage);
-      process.off('disconnect', onDisconnect);
-      void send({ type: 'died', error: sentError(error) });
-    },
-  );
+  if (supervisor.gone.aborted) onGone();
+  else supervisor.gone.addEventListener('abort', onGone, { once: true });
+  const detach = () => {
+    process.off('message', onMessage);
+    supervisor.gone.removeEventListener('abort', onGone);
+  };
+  app.done.then(detach, (error: unknown) => {
+    detach();
+    void send({ type: 'died', error: sentError(error) });
+  });
   void send({ type: 'started' });
 }
