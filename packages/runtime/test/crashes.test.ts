@@ -43,7 +43,7 @@ describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_co
 
   it('SIGKILLed mid-transaction and restarted, again and again: 0 duplicates, 0 missing, order kept', async () => {
     const topics = await freshTopics(brokers, 'kill', 3);
-    const total = 30_000;
+    const total = 20_000;
     await generateRecords({ brokers, topic: topics.input, count: total });
     let kills = 0;
     for (let round = 0; round < 5; round++) {

@@ -320,3 +320,15 @@ describe.each(MODES)('outputs the broker would refuse, %s fencing (fake Kafka)',
     expect(kafka.committedOffset(topics.id, topics.input, 0)).toBe(7n);
   });
 });
+
+describe('a fetch made before a rewind (fake Kafka, partition fencing, as KafkaJS delivers it)', () => {
+  it('is dropped and fetched again from the position: no input is skipped', async () => {
+    const kafka = new FakeKafka();
+    kafka.staleFetchAfterRewind = true;
+    // The first batch (0-499) fails before its commit and is rewound; the fetch from 500 still arrives.
+    kafka.failNext('sendOffsets', 'retriable', { code: 'COORDINATOR_NOT_AVAILABLE' });
+    const { topics } = await drain(kafka, 'partition', 1200);
+    expect(ids(kafka.read(topics.left))).toEqual(range(1200));
+    expect(ids(kafka.read(topics.right))).toEqual(range(1200));
+  });
+});

@@ -104,7 +104,7 @@ describe('exactly run --workers (real broker, default client)', () => {
     const topics = await freshTopics(brokers, 'workers-dying', 2);
     const supervisor = spawnFanOut(brokers, topics, {
       args: [...fast, '--workers', '2'],
-      env: { EXACTLY_TEST_WORKER_DIES_AFTER_MS: '2500' },
+      env: { EXACTLY_TEST_WORKER_DIES_AFTER_MS: '1200' },
     });
     try {
       expect(await supervisor.exited).toBe(1);

@@ -64,6 +64,11 @@ export interface ConsumedBatch extends TopicPartition {
   readonly membership?: GroupMembership;
   /** Offset after the last record (control records included) this fetch covered. */
   readonly nextOffset: string;
+  /**
+   * The offset the fetch that brought this batch began at, where the client says (KafkaJS). A batch fetched
+   * from past the partition's position would skip the records between: the engine drops it and seeks.
+   */
+  readonly fetchedFrom?: string;
   /** The partition's high watermark when fetched, for lag. */
   readonly highWatermark: string;
 }

@@ -88,6 +88,11 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
  * with any kind of error (or take effect and then fail), runs code between two calls, and moves partitions.
  */
 export class FakeKafka {
+  /**
+   * As KafkaJS can: when a batch's handler seeks back (a rewind after an abort), the fetch already made from
+   * past that batch is still delivered, once ('partition' fencing).
+   */
+  staleFetchAfterRewind = false;
   private readonly topics = new Map<string, LogEntry[][]>();
   private readonly limits = new Map<string, number>();
   private readonly deleteRetention = new Map<string, number>();
@@ -560,6 +565,8 @@ class FakeConsumer implements ConsumerPort {
   /** Set by a new assignment or a rewind: positions are read again from the group's stable offsets. */
   private reposition = true;
   private readonly positions = new Map<number, bigint>();
+  /** Fetches made from past a batch whose handler then sought back (see staleFetchAfterRewind). */
+  private readonly prefetched = new Map<number, bigint>();
   private readonly memberId = `member-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(
@@ -660,25 +667,35 @@ class FakeConsumer implements ConsumerPort {
     for (const partition of [...this.partitions]) {
       if (this.reposition || this.stopping) break;
       const generation = this.generation;
-      const from = this.positions.get(partition) ?? 0n;
+      const stale = this.prefetched.get(partition);
+      this.prefetched.delete(partition);
+      const from = stale ?? this.positions.get(partition) ?? 0n;
       const { records, next } = this.kafka.fetch(this.topic, partition, from, FETCH_RECORDS);
       if (records.length === 0) {
-        if (next > from) this.positions.set(partition, next);
+        if (next > from && stale === undefined) this.positions.set(partition, next);
         continue;
       }
       delivered = true;
-      let stale = false;
+      let sought = false;
       const control: BatchControl = {
         advance: (offset) => this.positions.set(partition, BigInt(offset)),
         seek: (offset) => {
-          stale = true;
+          sought = true;
           this.positions.set(partition, BigInt(offset));
+          if (this.kafka.staleFetchAfterRewind && BigInt(offset) < next) this.prefetched.set(partition, next);
         },
-        isCurrent: () => !stale && !this.stopping,
+        isCurrent: () => !sought && !this.stopping,
         heartbeat: async () => (generation === this.kafka.generation ? 'ok' : 'rebalancing'),
       };
       await this.handlers?.onBatch(
-        { topic: this.topic, partition, records, nextOffset: next.toString(), highWatermark: next.toString() },
+        {
+          topic: this.topic,
+          partition,
+          records,
+          nextOffset: next.toString(),
+          highWatermark: next.toString(),
+          fetchedFrom: from.toString(),
+        },
         control,
       );
     }

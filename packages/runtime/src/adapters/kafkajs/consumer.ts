@@ -84,6 +84,8 @@ export function kafkaJsConsumer(kafka: Kafka, options: ConsumerOptions): Consume
               records: batch.messages.map((message) => toRawRecord(batch, message)),
               nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
               highWatermark: batch.highWatermark,
+              // KafkaJS keeps the fetch's start on the batch, untyped (a string).
+              fetchedFrom: (batch as unknown as { fetchedOffset?: string }).fetchedOffset,
             },
             {
               advance: (offset) => resolveOffset((BigInt(offset) - 1n).toString()),
