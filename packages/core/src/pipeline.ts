@@ -155,32 +155,43 @@ export class RecordPipeline {
     if (this.stores.length > 0 && !stores) {
       throw new Error(`processor '${this.processor.id}' has stores: process() needs the partition's stores`);
     }
-    const settle = (outcome: RecordOutcome): RecordOutcome => {
-      if (outcome.ok) stores?.keepRecord();
-      else stores?.dropRecord();
-      return outcome;
-    };
     const outcome = this.decodeKey(raw, stores);
-    return outcome instanceof Promise ? outcome.then(settle) : settle(outcome);
+    return outcome instanceof Promise ? outcome.then((o) => settle(o, stores)) : settle(outcome, stores);
+  }
+
+  /**
+   * The dead letter of a record whose `step` failed. A method, not a closure per step: the steps run for every
+   * record, and only a failure needs it.
+   */
+  private failed(raw: RawRecord, step: 'key' | 'value' | 'handler' | 'encode', error: unknown): RecordOutcome {
+    const location = locationOf(raw);
+    const cause = { cause: error };
+    if (step === 'key') return this.deadLetter(raw, new DecodeError(location, `key: ${messageOf(error)}`, cause));
+    if (step === 'value') return this.deadLetter(raw, new DecodeError(location, `value: ${messageOf(error)}`, cause));
+    if (step === 'handler')
+      return this.deadLetter(raw, new HandlerError(location, `handler threw: ${messageOf(error)}`, cause));
+    return this.deadLetter(
+      raw,
+      error instanceof EncodeError ? error : new EncodeError(location, messageOf(error), cause),
+    );
   }
 
   private decodeKey(raw: RawRecord, stores: PartitionStores | undefined): Maybe<RecordOutcome> {
-    const failed = (error: unknown) =>
-      this.deadLetter(raw, new DecodeError(locationOf(raw), `key: ${messageOf(error)}`, { cause: error }));
     let key: Maybe<unknown>;
     try {
       key = raw.key === null || raw.queue ? null : this.input.key.deserialize(raw.key);
     } catch (error) {
-      return failed(error);
+      return this.failed(raw, 'key', error);
     }
     return isThenable(key)
-      ? Promise.resolve(key).then((k) => this.decodeValue(raw, stores, k), failed)
+      ? Promise.resolve(key).then(
+          (k) => this.decodeValue(raw, stores, k),
+          (error: unknown) => this.failed(raw, 'key', error),
+        )
       : this.decodeValue(raw, stores, key);
   }
 
   private decodeValue(raw: RawRecord, stores: PartitionStores | undefined, key: unknown): Maybe<RecordOutcome> {
-    const failed = (error: unknown) =>
-      this.deadLetter(raw, new DecodeError(locationOf(raw), `value: ${messageOf(error)}`, { cause: error }));
     let value: Maybe<unknown>;
     try {
       if (raw.value === null) {
@@ -189,10 +200,13 @@ export class RecordPipeline {
         value = null;
       } else value = this.input.value.deserialize(raw.value);
     } catch (error) {
-      return failed(error);
+      return this.failed(raw, 'value', error);
     }
     return isThenable(value)
-      ? Promise.resolve(value).then((v) => this.handle(raw, stores, key, v), failed)
+      ? Promise.resolve(value).then(
+          (v) => this.handle(raw, stores, key, v),
+          (error: unknown) => this.failed(raw, 'value', error),
+        )
       : this.handle(raw, stores, key, value);
   }
 
@@ -202,8 +216,6 @@ export class RecordPipeline {
     key: unknown,
     value: unknown,
   ): Maybe<RecordOutcome> {
-    const failed = (error: unknown) =>
-      this.deadLetter(raw, new HandlerError(locationOf(raw), `handler threw: ${messageOf(error)}`, { cause: error }));
     let result: unknown;
     try {
       const headers = decodeHeaders(raw.headers);
@@ -220,26 +232,27 @@ export class RecordPipeline {
           };
       result = this.processor.handle(record, { stores: stores?.views ?? NO_STORES });
     } catch (error) {
-      return failed(error);
+      return this.failed(raw, 'handler', error);
     }
     return isThenable(result)
-      ? Promise.resolve(result).then((r) => this.encodeResult(raw, r), failed)
+      ? Promise.resolve(result).then(
+          (r) => this.encodeResult(raw, r),
+          (error: unknown) => this.failed(raw, 'handler', error),
+        )
       : this.encodeResult(raw, result);
   }
 
   private encodeResult(raw: RawRecord, result: unknown): Maybe<RecordOutcome> {
-    const failed = (error: unknown) =>
-      this.deadLetter(
-        raw,
-        error instanceof EncodeError ? error : new EncodeError(locationOf(raw), messageOf(error), { cause: error }),
-      );
     try {
       const encoded = this.encode(result, raw);
       return encoded instanceof Promise
-        ? encoded.then((e): RecordOutcome => ({ ok: true, ...e }), failed)
+        ? encoded.then(
+            (e): RecordOutcome => ({ ok: true, ...e }),
+            (error: unknown) => this.failed(raw, 'encode', error),
+          )
         : { ok: true, ...encoded };
     } catch (error) {
-      return failed(error);
+      return this.failed(raw, 'encode', error);
     }
   }
 
@@ -358,43 +371,64 @@ function encodeOne(
   if (!record || typeof record !== 'object' || !('value' in record)) {
     throw new TypeError(`${where} must be a record { key?, value, headers?, partition? }, got ${describe(record)}`);
   }
-  const { key, value, headers, partition } = record as OutputRecord<unknown, unknown>;
-  const keyFailed = (error: unknown) => new TypeError(`${where}.key for topic ${output.name}: ${messageOf(error)}`);
-  const valueFailed = (error: unknown) => new TypeError(`${where}.value for topic ${output.name}: ${messageOf(error)}`);
+  const fields = record as OutputRecord<unknown, unknown>;
+  const { key, value } = fields;
   let keyBytes: Maybe<Buffer | null>;
   let valueBytes: Maybe<Buffer | null>;
   try {
     keyBytes = key === undefined || key === null ? null : output.key.serialize(key);
   } catch (error) {
-    throw keyFailed(error);
+    throw serdeFailed(where, 'key', output, error);
   }
   try {
     valueBytes = value === null && output.tombstones ? null : output.value.serialize(value);
   } catch (error) {
     if (keyBytes instanceof Promise) keyBytes.catch(() => {});
-    throw valueFailed(error);
+    throw serdeFailed(where, 'value', output, error);
   }
-  const finish = (k: Buffer | null, v: Buffer | null): EncodedRecord => {
-    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
-      throw new TypeError(`${where}.partition must be a non-negative integer, got ${describe(partition)}`);
-    }
-    return {
-      topic: output.name,
-      key: k,
-      value: v,
-      headers: provenance ? { ...headers, ...provenance } : headers === undefined ? NO_HEADERS : { ...headers },
-      ...(partition === undefined ? {} : { partition }),
-    };
-  };
-  if (!isThenable(keyBytes) && !isThenable(valueBytes)) return finish(keyBytes, valueBytes);
+  if (!isThenable(keyBytes) && !isThenable(valueBytes))
+    return encodedRecord(output, fields, where, provenance, keyBytes, valueBytes);
   return Promise.all([
     Promise.resolve(keyBytes).catch((error: unknown) => {
-      throw keyFailed(error);
+      throw serdeFailed(where, 'key', output, error);
     }),
     Promise.resolve(valueBytes).catch((error: unknown) => {
-      throw valueFailed(error);
+      throw serdeFailed(where, 'value', output, error);
     }),
-  ]).then(([k, v]) => finish(k, v));
+  ]).then(([k, v]) => encodedRecord(output, fields, where, provenance, k, v));
+}
+
+/** An output's key or value its serde refused, named by where it came from. */
+function serdeFailed(where: string, part: 'key' | 'value', output: BoundTopic, error: unknown): TypeError {
+  return new TypeError(`${where}.${part} for topic ${output.name}: ${messageOf(error)}`);
+}
+
+/** The encoded record, once its key and value are bytes (module functions: no closures per output record). */
+function encodedRecord(
+  output: BoundTopic,
+  { headers, partition }: OutputRecord<unknown, unknown>,
+  where: string,
+  provenance: Record<string, string> | undefined,
+  key: Buffer | null,
+  value: Buffer | null,
+): EncodedRecord {
+  if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+    throw new TypeError(`${where}.partition must be a non-negative integer, got ${describe(partition)}`);
+  }
+  return {
+    topic: output.name,
+    key,
+    value,
+    headers: provenance ? { ...headers, ...provenance } : headers === undefined ? NO_HEADERS : { ...headers },
+    ...(partition === undefined ? {} : { partition }),
+  };
+}
+
+/** Keeps a record's store changes when it succeeded, undoes them when it became a dead letter. */
+function settle(outcome: RecordOutcome, stores: PartitionStores | undefined): RecordOutcome {
+  if (outcome.ok) stores?.keepRecord();
+  else stores?.dropRecord();
+  return outcome;
 }
 
 /** An exchange entry as the message to publish, with its stable id. */

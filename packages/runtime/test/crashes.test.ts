@@ -9,11 +9,9 @@ import {
 } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { CLIENTS, freshTopics, ids, range } from './helpers.js';
-import { kill9, spawnFanOut } from './processes.js';
+import { FAST, kill9, spawnFanOut } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
-// Short timeouts so a killed instance's partitions move (and its open transaction is aborted) quickly.
-const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
 
 describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_committed verification)', (client) => {
   it('a crash mid-batch shows nothing of the batch; after restart all of it appears once', async () => {
@@ -23,14 +21,14 @@ describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_co
       client,
       instance: 'p',
       env: { EXACTLY_TEST_CRASH_AFTER: '250' },
-      args: [...fast, '--max-batch', '100'],
+      args: [...FAST, '--max-batch', '100'],
     });
     expect(await crashing.exited).toBe('SIGKILL');
     // Batches of 100: the first two committed, the third died in its handler at record 250.
     expect(ids(await readTopic(brokers, topics.left))).toEqual(range(200));
     expect(ids(await readTopic(brokers, topics.right))).toEqual(range(200));
 
-    const restarted = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
+    const restarted = spawnFanOut(brokers, topics, { client, instance: 'p', args: FAST });
     try {
       await waitForGroupCaughtUp(brokers, topics.id, topics.input, 60_000);
     } finally {
@@ -47,7 +45,7 @@ describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_co
     await generateRecords({ brokers, topic: topics.input, count: total });
     let kills = 0;
     for (let round = 0; round < 5; round++) {
-      const processor = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
+      const processor = spawnFanOut(brokers, topics, { client, instance: 'p', args: FAST });
       const lagBefore = await groupLag(brokers, topics.id, topics.input);
       // Kill once it is making progress, at a different point of a transaction each round.
       await waitUntil(
@@ -59,7 +57,7 @@ describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_co
       await kill9(processor);
       kills += 1;
     }
-    const last = spawnFanOut(brokers, topics, { client, instance: 'p', args: fast });
+    const last = spawnFanOut(brokers, topics, { client, instance: 'p', args: FAST });
     try {
       await waitForGroupCaughtUp(brokers, topics.id, topics.input, 120_000);
     } finally {
@@ -87,7 +85,7 @@ describe.each(CLIENTS)('processor processes killed on a real broker, %s (read_co
     const topics = await freshTopics(brokers, 'signals', 1);
     await generateRecords({ brokers, topic: topics.input, count: 2000 });
     // 20 ms a record: a graceful stop has to wait for the open transaction of up to 500 records (10 s).
-    const slow = { args: [...fast, '--max-batch', '500'], env: { EXACTLY_TEST_SLOW_MS: '20' } };
+    const slow = { args: [...FAST, '--max-batch', '500'], env: { EXACTLY_TEST_SLOW_MS: '20' } };
 
     const graceful = spawnFanOut(brokers, topics, { ...slow, client, instance: 'p' });
     await waitUntil(() => /"msg":"partition (task )?opened"/.test(graceful.output()), 'processing', 30_000);

@@ -8,10 +8,9 @@ import {
 } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { CLIENTS, freshTopics } from './helpers.js';
-import { kill9, type ProcessorProcess, spawnFanOut } from './processes.js';
+import { FAST, kill9, type ProcessorProcess, spawnFanOut } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
-const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
 
 /** The partitions a processor's logs say it owns now (its last "partitions assigned" line). */
 function ownedPartitions(processor: ProcessorProcess): number[] | undefined {
@@ -35,8 +34,8 @@ describe.each(CLIENTS)(
       const topics = await freshTopics(brokers, 'pair', 4);
       await generateRecords({ brokers, topic: topics.input, count: 40_000 });
       const env = { EXACTLY_TEST_SLOW_MS: '0' };
-      const a = spawnFanOut(brokers, topics, { client, instance: 'a', args: fast, env });
-      const b = spawnFanOut(brokers, topics, { client, instance: 'b', args: fast, env });
+      const a = spawnFanOut(brokers, topics, { client, instance: 'a', args: FAST, env });
+      const b = spawnFanOut(brokers, topics, { client, instance: 'b', args: FAST, env });
       try {
         // The two processes log their assignments independently: wait until the split has settled in both logs
         // (for a moment one may still show what it held before the other joined).
@@ -73,7 +72,7 @@ describe.each(CLIENTS)(
       await generateRecords({ brokers, topic: topics.input, count: 4000 });
       // 1000 records a partition at 5 ms a record and 100-record transactions: the stop lands inside an open transaction,
       // with most of the zombie's records still to do.
-      const options = { args: [...fast, '--max-batch', '100'], env: { EXACTLY_TEST_SLOW_MS: '5' } };
+      const options = { args: [...FAST, '--max-batch', '100'], env: { EXACTLY_TEST_SLOW_MS: '5' } };
       const zombie = spawnFanOut(brokers, topics, { ...options, client, instance: 'zombie' });
       const survivor = spawnFanOut(brokers, topics, { ...options, client, instance: 'survivor' });
       try {
@@ -139,7 +138,7 @@ describe.each(CLIENTS)(
         const processor = spawnFanOut(kafka.brokers, topics, {
           client,
           instance: 'p',
-          args: [...fast, '--max-batch', '500'],
+          args: [...FAST, '--max-batch', '500'],
           env: { EXACTLY_TEST_SLOW_MS: '0' },
         });
         try {

@@ -7,6 +7,9 @@ const cli = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 const fanOutMain = fileURLToPath(new URL('./fixtures/fan-out-main.ts', import.meta.url));
 const totalsMain = fileURLToPath(new URL('./fixtures/totals-main.ts', import.meta.url));
 
+/** Short timeouts, so that a killed processor's partitions move (and its open transaction ends) quickly. */
+export const FAST = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
+
 export interface SpawnOptions {
   readonly client?: string;
   readonly instance?: string;

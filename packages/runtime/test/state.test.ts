@@ -17,10 +17,9 @@ import {
 } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { CLIENTS } from './helpers.js';
-import { kill9, spawnTotals } from './processes.js';
+import { FAST, kill9, spawnTotals } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
-const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
 
 interface StoresRestored {
   readonly partition: number;
@@ -188,7 +187,7 @@ describe.each(CLIENTS)('stores on a real broker with %s (checked by a read_commi
     async (keeping) => {
       const topics = await totalsTopics(`totals-kill-${keeping}`, 3);
       const stateDir = keeping === 'local' ? mkdtempSync(join(tmpdir(), 'exactly-state-')) : undefined;
-      const args = [...fast, ...(stateDir ? ['--state-dir', stateDir] : [])];
+      const args = [...FAST, ...(stateDir ? ['--state-dir', stateDir] : [])];
       await generateAmounts({ brokers, topic: topics.input, count: 12_000, keys: 100 });
       const restores: StoresRestored[] = [];
       for (let round = 0; round < 3; round++) {

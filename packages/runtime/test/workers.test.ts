@@ -10,10 +10,9 @@ import {
 } from '@exactly/testkit';
 import { describe, expect, inject, it } from 'vitest';
 import { freshTopics } from './helpers.js';
-import { kill9, spawnFanOut } from './processes.js';
+import { FAST, kill9, spawnFanOut } from './processes.js';
 
 const brokers = inject('kafkaBrokers');
-const fast = ['--session-timeout', '6000', '--transaction-timeout', '10000', '--commit-interval', '50'];
 
 /**
  * The `exactly run` processes whose environment holds `name=value` (a supervisor and its workers; not the
@@ -52,7 +51,7 @@ describe('exactly run --workers (real broker, default client)', () => {
     const port = await freePort();
     const supervisor = spawnFanOut(brokers, topics, {
       instance: 'wk',
-      args: [...fast, '--workers', '2', '--metrics-port', String(port)],
+      args: [...FAST, '--workers', '2', '--metrics-port', String(port)],
     });
     try {
       await waitUntil(
@@ -94,7 +93,7 @@ describe('exactly run --workers (real broker, default client)', () => {
   it('a worker that cannot start stops the whole with its reason, and leaves no process behind', async () => {
     const id = uniqueTopic('workers-missing');
     const topics = { id, input: `${id}.in`, left: `${id}.left`, right: `${id}.right` };
-    const supervisor = spawnFanOut(brokers, topics, { args: [...fast, '--workers', '2'] });
+    const supervisor = spawnFanOut(brokers, topics, { args: [...FAST, '--workers', '2'] });
     expect(await supervisor.exited).toBe(1);
     expect(supervisor.output()).toMatch(/worker w\d failed to start \(exit code 1: .*these topics do not exist/);
     expect(runsWith('EXACTLY_TEST_ID', id)).toEqual([]);
@@ -103,7 +102,7 @@ describe('exactly run --workers (real broker, default client)', () => {
   it('a worker that keeps dying stops the whole, saying so', async () => {
     const topics = await freshTopics(brokers, 'workers-dying', 2);
     const supervisor = spawnFanOut(brokers, topics, {
-      args: [...fast, '--workers', '2'],
+      args: [...FAST, '--workers', '2'],
       env: { EXACTLY_TEST_WORKER_DIES_AFTER_MS: '1200' },
     });
     try {
@@ -119,7 +118,7 @@ describe('exactly run --workers (real broker, default client)', () => {
     const topics = await freshTopics(brokers, 'workers-orphans', 2);
     const port = await freePort();
     const supervisor = spawnFanOut(brokers, topics, {
-      args: [...fast, '--workers', '2', '--metrics-port', String(port)],
+      args: [...FAST, '--workers', '2', '--metrics-port', String(port)],
     });
     await waitUntil(
       async () => (await scrape(port).catch(() => new Map())).get('exactly_workers') === 2,
@@ -135,7 +134,7 @@ describe('exactly run --workers (real broker, default client)', () => {
     const id = uniqueTopic('workers-starting');
     const topics = { id, input: `${id}.in`, left: `${id}.left`, right: `${id}.right` };
     // Nothing answers there: the workers retry their start-up (for a minute) until their supervisor goes.
-    const supervisor = spawnFanOut('127.0.0.1:1', topics, { args: [...fast, '--workers', '2'] });
+    const supervisor = spawnFanOut('127.0.0.1:1', topics, { args: [...FAST, '--workers', '2'] });
     await waitUntil(async () => runsWith('EXACTLY_TEST_ID', id).length === 3, 'workers starting', 30_000);
     await kill9(supervisor);
     await waitUntil(async () => runsWith('EXACTLY_TEST_ID', id).length === 0, 'workers gone', 15_000);

@@ -66,8 +66,7 @@ export async function superviseWorkers(
   });
   done.catch(() => {}); // the caller's to observe; not an unhandled rejection if they do not
   let failure: Error | undefined;
-  /** Until every worker has joined once: a death then fails the whole start-up instead of a restart. */
-  let startingUp = true;
+  /** Set until every worker has joined once: a start-up that throws in a worker then fails the whole. */
   let startup: { resolve: () => void; reject: (error: Error) => void } | undefined;
   const allStarted = new Promise<void>((resolve, reject) => {
     startup = { resolve, reject };
@@ -104,7 +103,10 @@ export async function superviseWorkers(
         slot.started = true;
         running.set(slots.filter((s) => s.started).length);
         log.info({ worker: slot.index, pid: child.pid }, 'worker started');
-        if (slots.every((s) => s.started)) startup?.resolve();
+        if (slots.every((s) => s.started)) {
+          startup?.resolve();
+          startup = undefined;
+        }
       } else if (message.type === 'failed' || message.type === 'died') {
         slot.reason = describe(message.error);
         slot.startFailed = message.type === 'failed';
@@ -138,7 +140,7 @@ export async function superviseWorkers(
     const startFailed = slot.startFailed;
     slot.reason = undefined;
     slot.startFailed = false;
-    if (startingUp && startFailed) {
+    if (startup && startFailed) {
       // run() threw in it at the whole's start-up: a configuration or connection problem every worker shares.
       void fail(new WorkerFailedError(`worker w${slot.index} failed to start (${last})`));
       return;
@@ -191,7 +193,7 @@ export async function superviseWorkers(
     await stopAll();
     await closeServer();
     // After the others have exited: a run() that rejects leaves no worker behind.
-    if (startingUp) startup?.reject(error);
+    startup?.reject(error);
     settle?.reject(error);
   };
 
@@ -230,7 +232,6 @@ export async function superviseWorkers(
   for (const slot of slots) spawn(slot);
   try {
     await allStarted;
-    startingUp = false;
   } finally {
     resolved.signal?.removeEventListener('abort', onAbort);
   }
