@@ -27,8 +27,8 @@ function errorLines(logs: string): string {
   const lines: string[] = [];
   for (const file of readdirSync(logs).filter((f) => f.endsWith('.log'))) {
     const text = readFileSync(join(logs, file), 'utf8');
-    const errors = text.split('\n').filter((line) => /"level":(50|60)/.test(line) && !NOISE.test(line));
-    lines.push(...errors.slice(-15).map((line) => `${file}: ${line.slice(0, 400)}`));
+    const errors = text.split('\n').filter((line) => /"level":(40|50|60)/.test(line) && !NOISE.test(line));
+    lines.push(...errors.slice(-20).map((line) => `${file}: ${line.slice(0, 400)}`));
   }
   return lines.join('\n');
 }

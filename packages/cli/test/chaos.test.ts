@@ -91,7 +91,8 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
     const roles = report.brokerKills.map((k) => k.role);
     expect(roles).toContain('group coordinator');
     expect(roles).toContain('transaction coordinator');
-    for (const kill of report.brokerKills) expect(kill.recoverySeconds).toBeLessThanOrEqual(30);
+    const slow = report.brokerKills.filter((k) => k.recoverySeconds === undefined || k.recoverySeconds > 30);
+    expect(slow, slow.length > 0 ? chaosDiagnosis(report) : '').toEqual([]);
   }, 600_000);
 });
 

@@ -7,6 +7,8 @@ export type KilledRole = 'only node' | 'group coordinator' | 'transaction coordi
 export interface BrokerKill {
   readonly nodeId: number;
   readonly role: KilledRole;
+  /** When the node was killed (ISO time), to find it in the instances' logs. */
+  readonly at: string;
   /** How long the node stayed down before it was started again. */
   readonly downSeconds: number;
   /**
@@ -14,9 +16,28 @@ export interface BrokerKill {
    * when that did not happen within RECOVERY_PATIENCE_MS.
    */
   readonly recoverySeconds: number | undefined;
+  /**
+   * Without a recovery: what the watch saw, to tell a group that did not move from a checker that could not
+   * read it (the group's progress before the kill, the last reading, and the readings that failed).
+   */
+  readonly watch?: RecoveryWatch;
+}
+
+interface RecoveryWatch {
+  readonly before: number | undefined;
+  readonly last: { readonly committed: number; readonly lag: number; readonly atSeconds: number } | undefined;
+  readonly readings: number;
+  readonly failedReadings: number;
+  readonly lastError: string | undefined;
 }
 
 const RECOVERY_PATIENCE_MS = 90_000;
+/**
+ * One reading of the group's progress may take this long at most. Right after a kill one takes 5-6 s here, and the
+ * checker's KafkaJS retries (10, up to 30 s apart) could keep one going for over a minute, hiding the recovery it
+ * is there to see; a reading cut short is counted as failed, and the next one starts afresh.
+ */
+const READING_PATIENCE_MS = 10_000;
 
 export interface BrokerKillPlan {
   readonly cluster: LocalCluster;
@@ -48,13 +69,20 @@ export async function killBroker(plan: BrokerKillPlan): Promise<BrokerKill> {
   const downMs = cluster.nodes.length > 1 ? 3000 + Math.floor(random() * 5000) : 500 + Math.floor(random() * 1500);
   await delay(downMs);
   await cluster.node(nodeId).start();
-  const recoverySeconds = await recovery;
+  const { recoverySeconds, watch } = await recovery;
   plan.log(
     `killed node ${nodeId} (${role}) for ${(downMs / 1000).toFixed(1)} s; the group committed again after ${
       recoverySeconds === undefined ? `more than ${RECOVERY_PATIENCE_MS / 1000}` : recoverySeconds.toFixed(1)
-    } s`,
+    } s${recoverySeconds === undefined ? ` (${JSON.stringify(watch)})` : ''}`,
   );
-  return { nodeId, role, downSeconds: downMs / 1000, recoverySeconds };
+  return {
+    nodeId,
+    role,
+    at: new Date(killedAt).toISOString(),
+    downSeconds: downMs / 1000,
+    recoverySeconds,
+    ...(recoverySeconds === undefined ? { watch } : {}),
+  };
 }
 
 async function chooseVictim(plan: BrokerKillPlan): Promise<{ nodeId: number; role: KilledRole }> {
@@ -81,7 +109,9 @@ async function chooseVictim(plan: BrokerKillPlan): Promise<{ nodeId: number; rol
 async function progressBefore(brokers: string, group: string, input: string) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const progress = await groupProgress(brokers, group, input).catch(() => undefined);
+    const progress = await withPatience(groupProgress(brokers, group, input), READING_PATIENCE_MS).catch(
+      () => undefined,
+    );
     if (progress) return progress;
     await delay(250);
   }
@@ -95,11 +125,39 @@ async function watchRecovery(
   input: string,
   before: number | undefined,
   since: number,
-): Promise<number | undefined> {
+): Promise<{ recoverySeconds: number | undefined; watch: RecoveryWatch }> {
+  let last: RecoveryWatch['last'];
+  let readings = 0;
+  let failedReadings = 0;
+  let lastError: string | undefined;
   while (Date.now() - since < RECOVERY_PATIENCE_MS) {
-    const now = await groupProgress(brokers, group, input).catch(() => undefined);
-    if (now && (now.lag === 0 || (before !== undefined && now.committed > before))) return (Date.now() - since) / 1000;
+    readings += 1;
+    const now = await withPatience(groupProgress(brokers, group, input), READING_PATIENCE_MS).catch(
+      (error: unknown) => {
+        failedReadings += 1;
+        lastError = error instanceof Error ? error.message : String(error);
+        return undefined;
+      },
+    );
+    const seconds = (Date.now() - since) / 1000;
+    if (now) last = { ...now, atSeconds: seconds };
+    if (now && (now.lag === 0 || (before !== undefined && now.committed > before)))
+      return { recoverySeconds: seconds, watch: { before, last, readings, failedReadings, lastError } };
     await delay(250);
   }
-  return undefined;
+  return { recoverySeconds: undefined, watch: { before, last, readings, failedReadings, lastError } };
+}
+
+/** `promise`, or a rejection once `ms` have passed without its answer. */
+async function withPatience<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {}); // an answer after the deadline is not wanted
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
