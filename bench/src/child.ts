@@ -1,6 +1,6 @@
 // A contender's process: started with its BENCH_* environment, sampled from /proc, stopped with SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { BenchEnv, Contender } from './contenders.js';
 
 export interface ProcessSample {
@@ -26,10 +26,14 @@ export class ContenderProcess {
   constructor(
     readonly contender: Contender,
     env: BenchEnv,
+    /** A file for the program's standard output (e.g. V8's --trace-gc lines); dropped without one. */
+    stdoutFile?: string,
   ) {
     const { command, args } = contender.command(env);
+    const stdout = stdoutFile === undefined ? 'ignore' : openSync(stdoutFile, 'a');
     // Spawned directly, without a shell: the pid is the program's own, so /proc shows the JVM or Node itself.
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'pipe'] });
+    if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
     running.add(this.child);
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);

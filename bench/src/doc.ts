@@ -95,11 +95,30 @@ KafkaJS's (for its lost-partition fix) groups in one pass.
    ([workers](workers.md)): \`pnpm bench --partitions 6 --runs 3 --contenders
    exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\` (2026-11-30) had two
    workers at 56,770 records/s against 46,633 for one process (medians of 3; 1.22×).
-3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–460 MB under load, of which
-   V8's heap grows to ~240 MB and Buffers outside it to 40–100 MB: the allocation rate, not data held.
-   Heap limits trade it for time (\`pnpm bench:profile --no-profile --node-flags=...\`:
-   \`--max-old-space-size=128 --max-semi-space-size=8\` gave 246 MB at 1.55× the time, \`--max-semi-space-size=8\`
-   380 MB at 1.1×), so the way down is fewer allocations per record (item 1, and our own records).
+3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–500 MB under load. What is
+   *live* is small: with \`--trace-gc\` the heap after each full collection is 42–68 MB
+   (\`pnpm bench:profile --records 1000000 --no-profile --node-flags="--trace-gc" --stdout gc.txt\`, 2026-12-01). The rest is
+   garbage waiting: a batch's records outlive a few scavenges (they wait for their transaction), so they reach
+   the old generation, which V8 lets grow to ~3× the live heap before a full collection, and the Buffers those
+   records hold (fetch answers, produce requests) are freed only then. Measured side by side (1M records, 6
+   partitions, interleaved runs, 2026-12-01):
+
+   | flags | peak RSS | time to catch up |
+   |---|---|---|
+   | Node's default young generation (32 MB semi-spaces) | 451–488 MB | 19.1–27.3 s |
+   | \`--max-semi-space-size=16\` | 378–412 MB | 19.5–23.2 s |
+   | \`--max-semi-space-size=8\` | 382–391 MB | 19.8–22.1 s |
+   | \`--max-semi-space-size=8 --heap-growing-percent=20\` | 266 MB | 25.8–27.9 s |
+
+   So **workers start with \`--max-semi-space-size=8\`** (unless the program's own flags or \`NODE_OPTIONS\` size
+   the heap): with 2 workers, 344–358 MB per worker against 383–437 MB with 32 MB semi-spaces, in the same
+   time (15.4–16.2 s against 15.6–16.8 s). One process (no workers) cannot change it once started: set
+   \`NODE_OPTIONS=--max-semi-space-size=8\` ([operations](operations.md#sizing)). Below that, the heap's growth
+   factor trades memory for time (the last row), and smaller fetches gave 30–40 MB (1 MiB → 256 KiB per
+   partition, 16 → 4 MiB per fetch), within the noise in time: the way to 250 MB is fewer allocations per
+   record (item 1, and our own records), not settings. Not changed: 5,000 or 1,000 records per transaction
+   (\`--run-args "--max-batch 1000"\`) left the peak where it was (413–465 MB); glibc's malloc settings
+   (arena count, trim and mmap thresholds) did not move it either.
 
 ## State
 

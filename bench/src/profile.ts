@@ -2,7 +2,8 @@
 // platformatic contender under `node --cpu-prof` until its group has caught up, stops it, and prints the
 // profile's self time by category (idle, garbage collection, the client library, ours, Node) and the top
 // functions, and the peak RSS. With --workers N, the workers are profiled (each writes its own profile; they are
-// added up). --node-flags "..." adds V8/Node flags (e.g. a heap limit) to the contender's processes.
+// added up). --node-flags "..." adds V8/Node flags (e.g. a heap limit) to the contender's processes, --run-args "..."
+// more `exactly run` options, --stdout file keeps the contender's standard output (V8's --trace-gc writes there).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ const { values } = parseArgs({
     brokers: { type: 'string' },
     top: { type: 'string', default: '30' },
     'node-flags': { type: 'string', default: '' },
+    // More `exactly run` options (e.g. "--max-batch 2000"), to see what a setting costs.
+    'run-args': { type: 'string', default: '' },
+    // Where the contender's standard output goes (e.g. with --node-flags="--trace-gc"); dropped without it.
+    stdout: { type: 'string' },
     // Time and memory without the profiler's own overhead.
     'no-profile': { type: 'boolean', default: false },
   },
@@ -59,13 +64,14 @@ try {
           ...(values['node-flags'] ?? '').split(' ').filter(Boolean),
           ...(values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profiles]),
           ...args,
+          ...(values['run-args'] ?? '').split(' ').filter(Boolean),
           ...(workers > 1 ? ['--workers', String(workers)] : []),
         ],
       };
     },
   };
   const started = Date.now();
-  const child = new ContenderProcess(profiled, env);
+  const child = new ContenderProcess(profiled, env, values.stdout);
   let peakRssKb = 0;
   for (;;) {
     child.assertRunning();

@@ -8,6 +8,7 @@ import { run } from '../src/run.js';
 import { sumSnapshots } from '../src/workers/aggregate.js';
 import { autoWorkers } from '../src/workers/auto.js';
 import { forwardLines } from '../src/workers/forward-lines.js';
+import { workerExecArgv } from '../src/workers/heap.js';
 import { RestartPolicy, WORKER_RESTARTS } from '../src/workers/restart-policy.js';
 
 describe('workers: the supervisor’s policies, without processes', () => {
@@ -105,5 +106,14 @@ describe('workers: the supervisor’s policies, without processes', () => {
     await expect(run(processor, { brokers: '127.0.0.1:1', workers: 0 })).rejects.toThrow(
       /workers: must be a whole number of at least 1, or 'auto' \(got 0\)/,
     );
+  });
+
+  it("a worker's young generation is 8 MB unless the program's own flags or NODE_OPTIONS size the heap", () => {
+    expect(workerExecArgv(['--enable-source-maps'])).toEqual(['--enable-source-maps', '--max-semi-space-size=8']);
+    expect(workerExecArgv([], '--max-old-space-size=512')).toEqual(['--max-semi-space-size=8']);
+    expect(workerExecArgv(['--max-semi-space-size=32'])).toEqual(['--max-semi-space-size=32']);
+    expect(workerExecArgv(['--max_semi_space_size', '64'])).toEqual(['--max_semi_space_size', '64']);
+    expect(workerExecArgv([], '--max-heap-size=300')).toEqual([]);
+    expect(workerExecArgv([], '--max-semi-space-size=4 --trace-warnings')).toEqual([]);
   });
 });

@@ -61,6 +61,9 @@ describe('exactly run --workers (real broker, default client)', () => {
       );
       const workers = runsWith('EXACTLY_TEST_ID', topics.id).filter((pid) => pid !== supervisor.child.pid);
       expect(workers).toHaveLength(2);
+      // Each worker runs with the smaller young generation (the supervisor itself was started without it).
+      for (const pid of workers)
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')).toContain('--max-semi-space-size=8');
       await waitUntil(async () => (await groupLag(brokers, topics.id, topics.input)) < total, 'progress', 60_000);
       process.kill(workers[0] as number, 'SIGKILL');
       await waitUntil(

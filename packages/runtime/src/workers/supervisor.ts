@@ -6,6 +6,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { RunningProcessor } from '../run.js';
 import { sumSnapshots, WorkersRegistry } from './aggregate.js';
 import { forwardLines } from './forward-lines.js';
+import { workerExecArgv } from './heap.js';
 import { type FromWorker, type SentError, type ToWorker, WORKER_ENV, WORKER_INSTANCE_ENV } from './protocol.js';
 import { RestartPolicy } from './restart-policy.js';
 
@@ -85,7 +86,7 @@ export async function superviseWorkers(
 
   const spawn = (slot: Slot) => {
     const child = fork(program, process.argv.slice(2), {
-      execArgv: process.execArgv,
+      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
       env: { ...process.env, [WORKER_ENV]: `${slot.index}/${count}`, [WORKER_INSTANCE_ENV]: resolved.instanceId },
       // Piped, not inherited: a worker's stdout is then no terminal (no progress line of its own).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
