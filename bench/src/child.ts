@@ -1,6 +1,7 @@
 // A contender's process: started with its BENCH_* environment, sampled from /proc, stopped with SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { childProcessesOf } from '@exactly/testkit';
 import type { BenchEnv, Contender } from './contenders.js';
 
 export interface ProcessSample {
@@ -75,7 +76,7 @@ export class ContenderProcess {
     if (!own) return undefined;
     let cpuTicks = own.utime + own.stime + own.cutime + own.cstime;
     let peakRssKb = own.peakRssKb;
-    for (const child of childrenOf(pid)) {
+    for (const child of childProcessesOf(pid)) {
       const stat = processStat(child);
       if (!stat) continue;
       cpuTicks += stat.utime + stat.stime;
@@ -122,20 +123,6 @@ function processStat(pid: number | string): ProcessStat | undefined {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
-
 /**
  * CPU time (user + system, in clock ticks) of a server and its child processes: PostgreSQL's postmaster, its
  * backends and background workers (those that exited are in the postmaster's cutime and cstime, once reaped).
@@ -145,7 +132,7 @@ export function processTreeCpuTicks(pid: number): number | undefined {
   const own = processStat(pid);
   if (!own) return undefined;
   let ticks = own.utime + own.stime + own.cutime + own.cstime;
-  for (const child of childrenOf(pid)) {
+  for (const child of childProcessesOf(pid)) {
     const stat = processStat(child);
     if (stat) ticks += stat.utime + stat.stime;
   }

@@ -1,11 +1,29 @@
-import { describe, expect, it } from 'vitest';
+import { type Kafka, startKafka } from '@exactly/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLIENTS } from '../../runtime/test/helpers.js';
 import { runChaos } from '../src/chaos/run-chaos.js';
 import { runRabbitMQChaos } from '../src/chaos/run-rabbitmq-chaos.js';
 import { chaosDiagnosis } from './chaos-diagnosis.js';
 
-// CI's chaos profile (docs/reliability.md has the full one), sized to keep CI under 20 minutes. A broker of its
-// own, since it kills it. On the default client each instance runs 2 workers (--workers 2): kills take turns at
+/**
+ * Local Kafka nodes for the profiles below, started once per node count and shared by the runs in turn (each
+ * kills and restarts them, on topics, a group and transactional ids of its own): a start is ~10 s.
+ */
+const clusters = new Map<number, Promise<Kafka>>();
+function chaosKafka(nodes: number): Promise<Kafka> {
+  let kafka = clusters.get(nodes);
+  if (!kafka) {
+    kafka = startKafka({ localOnly: true, nodes });
+    clusters.set(nodes, kafka);
+  }
+  return kafka;
+}
+afterAll(async () => {
+  for (const kafka of clusters.values()) await (await kafka.catch(() => undefined))?.stop();
+}, 120_000);
+
+// CI's chaos profile (docs/reliability.md has the full one), sized to keep CI under 20 minutes. Brokers apart
+// from the other tests' (above), since it kills them. On the default client each instance runs 2 workers (--workers 2): kills take turns at
 // one worker and at a whole instance, and a zombie is one worker paused.
 describe.each(CLIENTS)(
   'chaos on %s: processors killed, stopped and restarted, the broker killed, while records flow',
@@ -14,6 +32,7 @@ describe.each(CLIENTS)(
     it(`16,000 records, 6 SIGKILLs, 2 zombies, 2 broker kill -9, 1 clean restart, ${workers} worker(s) per instance: exactly once`, async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261125);
       const report = await runChaos({
+        kafka: await chaosKafka(1),
         workers,
         records: 16_000,
         partitions: 6,
@@ -63,6 +82,7 @@ describe.each(CLIENTS)('chaos on %s, 3 Kafka nodes: coordinators killed while re
   it('12,000 records, 3 SIGKILLs, a zombie, 3 node kill -9 (group coordinator, transaction coordinator, any): exactly once, committing again within 30 s', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
+      kafka: await chaosKafka(3),
       records: 12_000,
       partitions: 6,
       instances: 3,
@@ -107,6 +127,7 @@ describe.each(CLIENTS)(
     it('8,000 records over 1,000 accounts, 3 SIGKILLs, a zombie, 2 broker kill -9: every total right, once', async () => {
       const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
       const report = await runChaos({
+        kafka: await chaosKafka(1),
         records: 8_000,
         partitions: 6,
         instances: 3,
@@ -144,6 +165,7 @@ describe.each(CLIENTS)('chaos on %s, with PostgreSQL: rows and records once, tog
   it('6,000 records, 3 SIGKILLs and 2 timed between the phases, a zombie, a broker kill -9, a PostgreSQL crash: each row once, exactly when its record is visible, nothing left prepared', async () => {
     const seed = Number(process.env.EXACTLY_CHAOS_SEED ?? 20261130);
     const report = await runChaos({
+      kafka: await chaosKafka(1),
       records: 6_000,
       partitions: 6,
       instances: 3,

@@ -1,3 +1,4 @@
+export { childProcessesOf } from './child-processes.js';
 export { dockerEngineAnswers } from './docker.js';
 export type {
   DeadLetter,

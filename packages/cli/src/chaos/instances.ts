@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { childProcessesOf } from '@exactly/testkit';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${packageRoot}dist/bin.js`;
@@ -109,13 +110,10 @@ export class Instance {
     const pid = this.child?.pid;
     if (!this.grouped || pid === undefined || !this.running) return [];
     const pids: number[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+    for (const child of childProcessesOf(pid)) {
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
         // Not the esbuild service a TypeScript import starts beside them.
-        if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes('EXACTLY_WORKER=')) pids.push(Number(entry));
+        if (readFileSync(`/proc/${child}/environ`, 'latin1').includes('EXACTLY_WORKER=')) pids.push(child);
       } catch {
         // gone meanwhile
       }

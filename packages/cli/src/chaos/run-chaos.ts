@@ -7,6 +7,7 @@ import {
   amountOf,
   createTopics,
   groupLag,
+  type Kafka,
   type LocalCluster,
   type Postgres,
   type RunningTotalsVerdict,
@@ -62,6 +63,11 @@ export interface ChaosOptions {
   readonly workers?: number;
   /** A member silent this long loses its partitions; zombies are stopped 2 s longer than this. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Local Kafka nodes of the caller's to run on (`nodes` of them), instead of starting and stopping its own: the
+   * run kills and restarts them, and leaves them running. Runs in a row (CI's profiles) then pay for one start.
+   */
+  readonly kafka?: Kafka;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -107,9 +113,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const logs = await mkdtemp(join(tmpdir(), 'exactly-chaos-'));
   const nodes = options.nodes ?? 1;
-  const kafka = await startKafka({ localOnly: true, nodes });
+  const kafka = options.kafka ?? (await startKafka({ localOnly: true, nodes }));
   const cluster: LocalCluster | undefined = kafka.cluster;
-  if (!cluster) throw new Error('chaos needs local Kafka nodes it can kill');
+  if (!cluster || cluster.nodes.length !== nodes)
+    throw new Error(`chaos needs ${nodes} local Kafka node(s) it can kill (got ${kafka.kind} at ${kafka.brokers})`);
   const brokerKills: BrokerKill[] = [];
   const client = options.client ?? 'kafkajs';
   const name = `chaos-${options.seed}-${Date.now().toString(36)}`;
@@ -335,7 +342,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await Promise.all(instances.map((i) => i.kill()));
     for (const instance of instances) instance.close();
-    await kafka.stop();
+    if (!options.kafka) await kafka.stop();
     await database?.stop();
   }
 }
