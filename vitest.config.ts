@@ -16,6 +16,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/tables-recovery.test.ts',
   'packages/runtime/test/error-table.test.ts',
   'packages/runtime/test/platformatic-errors.test.ts',
+  'packages/runtime/test/platformatic-consumer.test.ts',
   'packages/runtime/test/client-boundary.test.ts',
   'packages/runtime/test/sent-ends.test.ts',
   'packages/runtime/test/dedup-window.test.ts',

@@ -54,6 +54,7 @@ class PollingConsumer implements ConsumerPort {
   private delivering: NodeJS.Immediate | undefined;
   private wake: (() => void) | undefined;
   private stopping = false;
+  private listening = false;
   /**
    * Set by a failed stream or a rewind: start again from the group's stable offsets, but only once the poll in
    * hand is over. A reopen while its transaction still runs reads the offsets before that transaction adds its
@@ -94,6 +95,15 @@ class PollingConsumer implements ConsumerPort {
 
   async start(handlers: ConsumerHandlers): Promise<void> {
     this.handlers = handlers;
+    // start() is called again after a failed start-up (a join that failed while Kafka was away): listen once, or
+    // every later join would reopen the stream and report the assignment once per attempt.
+    if (!this.listening) this.listen();
+    await this.subscribe(); // joins the group: the join event opens the first data stream
+    this.loop ??= this.run();
+  }
+
+  private listen(): void {
+    this.listening = true;
     // Registered before any stream's own listener: the generation moves before an old stream delivers more.
     this.consumer.on('consumer:group:join', (payload) => {
       this.joined = {
@@ -119,8 +129,6 @@ class PollingConsumer implements ConsumerPort {
     this.consumer.on('consumer:heartbeat:stalled', (payload: { stalledFor?: number }) =>
       log?.('warn', 'no heartbeat has succeeded for a while', { stalledForMs: payload?.stalledFor }),
     );
-    await this.subscribe(); // joins the group: the join event opens the first data stream
-    this.loop = this.run();
   }
 
   async stop(): Promise<void> {
