@@ -95,6 +95,13 @@ KafkaJS's (for its lost-partition fix) groups in one pass.
    ([workers](workers.md)): \`pnpm bench --partitions 6 --runs 3 --contenders
    exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\` (2026-11-30) had two
    workers at 56,770 records/s against 46,633 for one process (medians of 3; 1.22×).
+   At 24 and 96 partitions (\`pnpm bench --partitions 24,96 --runs 3 --contenders
+   exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\`, 2026-12-01,
+   \`bench/results/2026-12-01T04-17-18-764Z.json\`; medians of 3): two workers 58,428 and 52,826 records/s
+   against Kafka Streams' 46,369 and 40,486 (1.26× and 1.30×; one process 0.86× and 0.88×), 2.22 and 2.27 CPU s
+   per 100k records against 2.55–3.13 and 2.78–2.98, 358 and 381 MB per worker against 643–1,028 MB, p99 at half
+   saturation 224 and 465 ms against 428 and 877 ms. Exactly's outputs are snappy-compressed by default (70 MB on
+   the broker's disk against 1 GB for the others): part of its lead is less for the broker to write.
 3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–500 MB under load. What is
    *live* is small: with \`--trace-gc\` the heap after each full collection is 42–68 MB
    (\`pnpm bench:profile --records 1000000 --no-profile --node-flags="--trace-gc" --stdout gc.txt\`, 2026-12-01). The rest is
