@@ -103,7 +103,7 @@ KafkaJS's (for its lost-partition fix) groups in one pass.
    saturation 224 and 465 ms against 428 and 877 ms. Exactly's outputs are snappy-compressed by default (70 MB on
    the broker's disk against 1 GB for the others): part of its lead is less for the broker to write.
 3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–500 MB under load. What is
-   *live* is small: with \`--trace-gc\` the heap after each full collection is 42–68 MB
+   *live* is small: with \`--trace-gc\` the heap after each full collection is 42–69 MB
    (\`pnpm bench:profile --records 1000000 --no-profile --node-flags="--trace-gc" --stdout gc.txt\`, 2026-12-01). The rest is
    garbage waiting: a batch's records outlive a few scavenges (they wait for their transaction), so they reach
    the old generation, which V8 lets grow to ~3× the live heap before a full collection, and the Buffers those
