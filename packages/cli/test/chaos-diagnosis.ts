@@ -18,17 +18,17 @@ export function chaosDiagnosis(report: ChaosReport): string {
     abortedInLog: o.abortedInLog,
     examples: o.examples,
   }));
-  return `${JSON.stringify({ seed: report.seed, brokerKills: report.brokerKills, outputs }, null, 1)}\n${errorLines(report.logs)}`;
+  return `${JSON.stringify({ seed: report.seed, brokerKills: report.brokerKills, outputs }, null, 1)}\n${warningsAndErrors(report.logs)}`;
 }
 
 const NOISE = /ECONNREFUSED|ECONNRESET|Closed connection|Failed to connect to seed broker/;
 
-function errorLines(logs: string): string {
+function warningsAndErrors(logs: string): string {
   const lines: string[] = [];
   for (const file of readdirSync(logs).filter((f) => f.endsWith('.log'))) {
     const text = readFileSync(join(logs, file), 'utf8');
-    const errors = text.split('\n').filter((line) => /"level":(40|50|60)/.test(line) && !NOISE.test(line));
-    lines.push(...errors.slice(-20).map((line) => `${file}: ${line.slice(0, 400)}`));
+    const flagged = text.split('\n').filter((line) => /"level":(40|50|60)/.test(line) && !NOISE.test(line));
+    lines.push(...flagged.slice(-20).map((line) => `${file}: ${line.slice(0, 400)}`));
   }
   return lines.join('\n');
 }

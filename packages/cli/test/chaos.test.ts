@@ -22,9 +22,9 @@ afterAll(async () => {
   for (const kafka of clusters.values()) await (await kafka.catch(() => undefined))?.stop();
 }, 120_000);
 
-// CI's chaos profile (docs/reliability.md has the full one), sized to keep CI under 20 minutes. Brokers apart
-// from the other tests' (above), since it kills them. On the default client each instance runs 2 workers (--workers 2): kills take turns at
-// one worker and at a whole instance, and a zombie is one worker paused.
+// CI's chaos profile (docs/reliability.md has the full one), sized to keep CI under 20 minutes, on the brokers
+// above (apart from the other tests', since it kills them). On the default client each instance runs 2 workers
+// (--workers 2): kills take turns at one worker and at a whole instance, and a zombie is one worker paused.
 describe.each(CLIENTS)(
   'chaos on %s: processors killed, stopped and restarted, the broker killed, while records flow',
   (client) => {
