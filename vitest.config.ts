@@ -23,6 +23,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/queue-recovery.test.ts',
   'packages/runtime/test/workers-policy.test.ts',
   'packages/runtime/test/murmur2.test.ts',
+  'packages/runtime/test/produce-request.test.ts',
   'packages/cli/test/startup.test.ts',
   'packages/cli/test/client-properties.test.ts',
   'packages/testkit/test/driver.test.ts',

@@ -23,6 +23,7 @@ import { addSentEnds, chunksBySize } from '../request-size.js';
 import { classifyPlatformaticError, guard } from './classify.js';
 import { capClientApiVersions } from './client-api-versions.js';
 import { baseOptions, type PlatformaticConnection, partitionOf } from './connection.js';
+import { writeProduceRequestsInOnePass } from './produce-request.js';
 
 export function platformaticProducer(
   connection: PlatformaticConnection,
@@ -39,6 +40,7 @@ export function platformaticProducer(
     ...(options.compression === 'none' ? {} : { compression: options.compression }),
   });
   capClientApiVersions(producer);
+  writeProduceRequestsInOnePass(producer);
   // InitProducerId with no producer id and epoch (-1): "a new producer for this transactional.id", which bumps
   // the epoch and ends a previous incarnation's open transaction. The client's default (0, 0) asks to re-init
   // producer 0, which the broker refuses with PRODUCER_FENCED once the id has been used before.
