@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type CompressionAlgorithmValue,
   type CreateRecordsBatchOptions,
   kGetApi,
   type MessageRecord,
@@ -41,7 +42,7 @@ function options(extra: Partial<CreateRecordsBatchOptions> = {}): Partial<Create
   return { producerId: 4_242n, producerEpoch: 3, transactionalId: 'exactly-tx', sequences, ...extra };
 }
 
-const codecs = ['none', 'snappy', 'lz4', ...(nodeWritesZstd ? ['zstd'] : [])] as const;
+const codecs: CompressionAlgorithmValue[] = ['none', 'snappy', 'lz4', ...(nodeWritesZstd ? (['zstd'] as const) : [])];
 
 describe("Produce v11 requests written in one pass: byte for byte the client's", () => {
   const mixed: MessageRecord[] = [
