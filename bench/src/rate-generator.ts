@@ -8,6 +8,11 @@ import type { Producer } from 'kafkajs';
 const TICK_MS = 10;
 /** Sends still unanswered before a tick is skipped (its records then go with the next one). */
 const MAX_IN_FLIGHT = 32;
+/**
+ * Records per send: ~500 KB, under the broker's default message.max.bytes (1 MB) even when all go to one partition.
+ * One send of a whole backlog once failed a full run with MESSAGE_TOO_LARGE (6 partitions, 32,000 records/s).
+ */
+const MAX_RECORDS_PER_SEND = 500;
 const PAD = 'x'.repeat(980); // with id and sentAt: ~1 KB, like the throughput phase's records
 
 export class RateGenerator {
@@ -65,15 +70,12 @@ export class RateGenerator {
     const inFlight = new Set<Promise<void>>();
     while (!this.stopped && !this.failure) {
       const { rate, since, sentBefore } = this.pace;
-      const due = sentBefore + Math.floor(((performance.now() - since) / 1000) * rate) - this.sent;
-      if (due > 0 && inFlight.size < MAX_IN_FLIGHT) {
-        const sentAt = Date.now();
-        const messages = [];
-        for (let id = this.sent; id < this.sent + due; id++)
-          messages.push({ key: `key-${id}`, value: `{"id":${id},"sentAt":${sentAt},"pad":"${PAD}"}` });
-        this.sent += due;
-        this.batches.push([sentAt, due]);
-        const send: Promise<void> = this.producer.send({ topic: this.topic, acks: -1, messages }).then(
+      let due = sentBefore + Math.floor(((performance.now() - since) / 1000) * rate) - this.sent;
+      // A backlog (the broker slow to answer) goes out in several sends, each under the broker's message size.
+      while (due > 0 && inFlight.size < MAX_IN_FLIGHT) {
+        const count = Math.min(due, MAX_RECORDS_PER_SEND);
+        due -= count;
+        const send: Promise<void> = this.send(count).then(
           () => void inFlight.delete(send),
           (error: unknown) => {
             this.failure = error;
@@ -84,5 +86,15 @@ export class RateGenerator {
       await delay(TICK_MS);
     }
     await Promise.all(inFlight);
+  }
+
+  private send(count: number): Promise<unknown> {
+    const sentAt = Date.now();
+    const messages = [];
+    for (let id = this.sent; id < this.sent + count; id++)
+      messages.push({ key: `key-${id}`, value: `{"id":${id},"sentAt":${sentAt},"pad":"${PAD}"}` });
+    this.sent += count;
+    this.batches.push([sentAt, count]);
+    return this.producer.send({ topic: this.topic, acks: -1, messages });
   }
 }

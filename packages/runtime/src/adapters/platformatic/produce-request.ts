@@ -194,7 +194,8 @@ function bytesSize(bytes: Buffer | null | undefined): number {
 function writeBytes(target: Buffer, at: number, bytes: Buffer | null | undefined): number {
   if (bytes == null) return writeVarInt(target, at, -1);
   const next = writeVarInt(target, at, bytes.length);
-  return next + bytes.copy(target, next);
+  target.set(bytes, next); // a Uint8Array from a serde of the user's is copied alike
+  return next + bytes.length;
 }
 
 /** Zigzag, as Kafka's signed varints are. */
