@@ -53,56 +53,67 @@ Command: \`${meta.command}\` (${meta.date}). ${meta.versions}.
 
 ## Where the time goes (profiles)
 
-\`pnpm bench:profile\` runs the default contender (\`exactly run bench/src/contenders/exactly.ts\`, platformatic)
-under \`node --cpu-prof\` over 1,000,000 records of ~1 KB until its group has caught up, on one broker on the
-same 2 cores, and sorts the samples by where they fell (2026-11-30). Share of the
-process's samples:
+\`pnpm bench:profile\` runs the default contender (\`exactly run bench/src/contenders/exactly.ts\`, platformatic,
+one process) under \`node --cpu-prof\` over 1,000,000 records of ~1 KB until its group has caught up, on one
+broker on the same 2 cores, and sorts the samples by where they fell (2026-12-01, after the change below). Share
+of the process's samples:
 
 | | 6 partitions | 96 partitions |
 |---|---|---|
-| the workload's JSON parse and stringify (the \`json()\` serde; Kafka Streams' Jackson does the same) | 15.3% | 12.0% |
-| the rest of our pipeline (\`@exactly/core\`: decode, handle, encode) | 6.4% | 4.9% |
-| the engine and the adapter (\`@exactly/runtime\`) | 4.1% | 3.2% |
-| the client (\`@platformatic/kafka\`) and its buffers (\`@platformatic/dynamic-buffer\`, CRC32C) | 24.8% | 19.4% |
-| Node's buffers, streams and builtins (mostly under the client: \`Buffer.concat\`, allocation, UTF-8) | 19.1% | 16.3% |
-| garbage collection | 10.7% | 7.7% |
-| idle: waiting for the broker | 17.5% | 34.4% |
+| the workload's JSON parse and stringify (the \`json()\` serde; Kafka Streams' Jackson does the same) | 17.9% | 19.8% |
+| the rest of our pipeline (\`@exactly/core\`: decode, handle, encode) | 4.9% | 4.9% |
+| the engine and the adapter (\`@exactly/runtime\`, with the produce requests it now writes) | 8.4% | 8.9% |
+| the client (\`@platformatic/kafka\`, its buffers and codecs) | 16.0% | 19.8% |
+| Node's buffers, streams and builtins (\`Buffer.concat\` of requests and answers, allocation, UTF-8) | 13.1% | 12.1% |
+| garbage collection | 6.9% | 6.6% |
+| idle: waiting for the broker | 30.4% | 24.4% |
 
-**Removed in this round** (the profile of 2026-11-25 pointed at them; \`pnpm bench:profile\` at 6 partitions, 1,000,000
-records under the profiler: 28.2 s before, 24.2 s after):
+The rest (2–4%) is the contender's own file, V8 and prom-client. Against the profile of 2026-11-30, the client
+and Node's buffer work under it fell from 43.9% to 29.1% of the samples at 6 partitions, while the adapter's
+share rose by 4.3 points with the requests it now writes itself (item 4 below).
 
-1. **A promise per step and per record.** The record pipeline now runs synchronously while the serdes and the
+**Removed so far** (\`pnpm bench:profile\` at 6 partitions, 1,000,000 records under the profiler: 28.2 s before
+the first three, 24.2 s after):
+
+1. **A promise per step and per record.** The record pipeline runs synchronously while the serdes and the
    handler do (JSON, strings, bytes, a plain function); a promise comes back only from a step that gave one
    (an Avro serde, an async handler). \`runMicrotasks\` was 2.9% of the samples, and each step's async frame
    more.
 2. **The client's murmur2 in BigInt arithmetic**: 4% of the samples, and garbage, to pick a keyed record's
-   partition. The adapter now gives the client a partitioner with Kafka's murmur2 in 32-bit arithmetic: the same
+   partition. The adapter gives the client a partitioner with Kafka's murmur2 in 32-bit arithmetic: the same
    partitions (tested against Kafka's own test values and against the client's partitioner).
 3. **Reshaping every produced message** (conditional spreads, a header map for records without headers).
+4. **The client's produce request building** (about a quarter of the samples, with the buffer work under it, in
+   the profile of 2026-11-30): per record a writer with a dynamic buffer of small Buffers (one per varint) and a
+   BigInt timestamp, then \`Buffer.concat\` before the CRC32C and again before the socket. The adapter now
+   writes Produce v11 requests itself, in one pass (\`adapters/platformatic/produce-request.ts\`: the batches'
+   sizes first, then each batch's records into one Buffer), byte for byte the client's request (a unit test
+   compares them for every codec, tombstones, headers and 20,000-record batches), and hands it to the client
+   through the client's own API lookup, so its retries, sequence numbers and response parsing are unchanged.
+   Side by side (\`pnpm bench:profile --records 500000 --no-profile\`, 6 partitions, 3 interleaved runs each,
+   2026-12-01): one process caught up in 9.3–10.1 s against 11.2–13.9 s with the client's builder; two workers
+   in 8.8–11.8 s against 9.4–11.8 s (there the broker's share of the two cores sets the pace). Ready to offer
+   upstream: it takes the client's builder's arguments.
 
 The KafkaJS producer's quadratic grouping of a send's messages by partition (8% of that adapter's samples in
-the profile of 2026-11-25) is already gone: the send that \`@exactly/read-committed\` loads in place of
-KafkaJS's (for its lost-partition fix) groups in one pass.
+the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\` loads in place of KafkaJS's
+(for its lost-partition fix) groups in one pass.
 
 **What is left, by size:**
 
-1. **The client's request building** (about a quarter of the samples with the buffer work under it): per record
-   a writer with a dynamic buffer of small Buffers (one per varint), then \`Buffer.concat\` before the CRC32C
-   and again before the socket, and a BigInt timestamp per record. One pass into one buffer per batch would
-   take most of it. It lives in @platformatic/kafka's ES modules, which cannot be replaced from outside the way
-   KafkaJS's CommonJS internals were: a change for upstream.
-2. **Idle**: the steps of a transaction wait for the broker in turn. Workers fill the wait
-   ([workers](workers.md)): \`pnpm bench --partitions 6 --runs 3 --contenders
-   exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\` (2026-11-30) had two
-   workers at 56,770 records/s against 46,633 for one process (medians of 3; 1.22×).
-   At 24 and 96 partitions (\`pnpm bench --partitions 24,96 --runs 3 --contenders
-   exactly-platformatic,exactly-workers,at-least-once-platformatic,kafka-streams\`, 2026-12-01,
-   \`bench/results/2026-12-01T04-17-18-764Z.json\`; medians of 3): two workers 58,428 and 52,826 records/s
-   against Kafka Streams' 46,369 and 40,486 (1.26× and 1.30×; one process 0.86× and 0.88×), 2.22 and 2.27 CPU s
-   per 100k records against 2.55–3.13 and 2.78–2.98, 358 and 381 MB per worker against 643–1,028 MB, p99 at half
-   saturation 224 and 465 ms against 428 and 877 ms. Exactly's outputs are snappy-compressed by default (70 MB on
-   the broker's disk against 1 GB for the others): part of its lead is less for the broker to write.
-3. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules), 445–500 MB under load. What is
+1. **The workload's JSON** (17.9% at 6 partitions): parsing and writing 1 KB of JSON twice per record is
+   the work itself; Kafka Streams does the same with Jackson.
+2. **The client's work per message outside the request bytes**: its producer copies every message into an
+   object of its own with two header maps, and keys it by a \`topic:partition\` string for the sequence numbers
+   and again for the transaction's partitions; its consumer makes an object per record with BigInt offsets and
+   timestamps, from a record object with BigInt deltas. A change for upstream.
+3. **Idle** (one process): the steps of a transaction wait for the broker in turn. Workers fill the wait
+   ([workers](workers.md)): in the run above two workers reach 1.46×, 1.29× and 1.51× Kafka Streams at 6, 24
+   and 96 partitions, with less CPU per record, where one process is at 1.08×, 0.99× and 0.99×. Exactly's
+   outputs are snappy-compressed by default (about 70 MB on the broker's disk per run against 1 GB for the
+   others): part of the lead is less for the broker to write.
+4. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules); under load 425–478 MB for one process
+   and 336–377 MB per worker in the run above. What is
    *live* is small: with \`--trace-gc\` the heap after each full collection is 42–69 MB
    (\`pnpm bench:profile --records 1000000 --no-profile --node-flags="--trace-gc" --stdout gc.txt\`, 2026-12-01). The rest is
    garbage waiting: a batch's records outlive a few scavenges (they wait for their transaction), so they reach
@@ -123,9 +134,16 @@ KafkaJS's (for its lost-partition fix) groups in one pass.
    \`NODE_OPTIONS=--max-semi-space-size=8\` ([operations](operations.md#sizing)). Below that, the heap's growth
    factor trades memory for time (the last row), and smaller fetches gave 30–40 MB (1 MiB → 256 KiB per
    partition, 16 → 4 MiB per fetch), within the noise in time: the way to 250 MB is fewer allocations per
-   record (item 1, and our own records), not settings. Not changed: 5,000 or 1,000 records per transaction
+   record (item 2, and our own records), not settings. Not changed: 5,000 or 1,000 records per transaction
    (\`--run-args "--max-batch 1000"\`) left the peak where it was (413–465 MB); glibc's malloc settings
    (arena count, trim and mmap thresholds) did not move it either.
+5. **Latency with workers**: their p99 at half saturation is worse than one process's (294 and 485 ms against 123
+   and 170 ms at 6 and 24 partitions above), and at 96 partitions every contender is near saturation at that
+   rate (one process 765 ms, Kafka Streams 21.6 s). A lead, not a finding: each worker commits a transaction per
+   fetch answer, and each touches every output partition (keys spread over all of them), so two workers double
+   the broker's transaction markers. Polls spaced at least 100 ms apart gave workers 223 ms against 511 ms at 24
+   partitions in one run each, 50 ms gave 416 ms, and one process did no better: single runs on this machine
+   are too noisy to decide, and the spacing is not changed.
 
 ## State
 
