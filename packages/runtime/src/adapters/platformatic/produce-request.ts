@@ -13,9 +13,10 @@ import {
 /**
  * Produce v11 requests written in one pass: the record batches' exact sizes first, then each batch's records
  * into one Buffer. The client's own builder makes a Writer, a dynamic buffer and a Buffer per varint for every
- * record, a BigInt per timestamp, and concatenates the lot twice (for the CRC and for the socket); that was the
- * largest share of a processor's CPU after the handler. Byte for byte the client's request (tested), so the
- * client's response parsing, retries and sequence numbers are unchanged. Upstream-ready: same arguments.
+ * record, a BigInt per timestamp, and concatenates the lot twice (for the CRC and for the socket): with the
+ * buffer work under it, the largest share of a processor's CPU in the profiles (docs/benchmarks.md). Byte for
+ * byte the client's request (tested), so the client's response parsing, retries and sequence numbers are
+ * unchanged. Upstream-ready: it takes the client's builder's arguments.
  */
 
 /** What the client hands a Produce API: its internal messages, serialized and given a partition. */
