@@ -3,6 +3,7 @@ import {
   compressionsAlgorithms,
   crc32c,
   createAPI,
+  groupByProperty,
   kGetApi,
   type MessageRecord,
   type Producer,
@@ -40,14 +41,16 @@ export function createProduceRequest(
   options: ProduceRequestOptions = {},
 ): Writer {
   const now = Date.now();
+  // As the client's builder does: a message without a partition goes to partition 0.
+  for (const message of messages) message.partition ??= 0;
   const request = Writer.create()
     .appendString(options.transactionalId ?? null)
     .appendInt16(acks)
     .appendInt32(timeout);
-  const topics = grouped(messages, 'topic');
+  const topics = groupByProperty<string, ProduceMessage>(messages, 'topic');
   request.appendUnsignedVarInt(topics.length + 1);
   for (const [topic, ofTopic] of topics) {
-    const partitions = grouped(ofTopic, 'partition');
+    const partitions = groupByProperty<string, ProduceMessage>(ofTopic, 'partition');
     request.appendString(topic).appendUnsignedVarInt(partitions.length + 1);
     for (const [partition, batch] of partitions) {
       const records = recordBatch(topic, Number(partition), batch, options, now);
@@ -73,21 +76,6 @@ export function createProduceApiRequest(
     : createProduceRequest(acks, timeout, messages, options);
 }
 
-/** The client's grouping (and so its order: integer-like keys ascending, then the others as they came). */
-function grouped<K extends 'topic' | 'partition'>(
-  messages: readonly ProduceMessage[],
-  by: K,
-): [string, ProduceMessage[]][] {
-  const buckets: Record<string, ProduceMessage[]> = Object.create(null);
-  for (const message of messages) {
-    const key = String(message[by] ?? 0); // the client's default partition
-    const bucket = buckets[key];
-    if (bucket) bucket.push(message);
-    else buckets[key] = [message];
-  }
-  return Object.entries(buckets);
-}
-
 function recordBatch(
   topic: string,
   partition: number,
@@ -98,23 +86,29 @@ function recordBatch(
   const first = timestampOf(messages[0], now);
   let max = first;
   let size = 0;
+  /** Each record's timestamp delta and body size, found once here and written from below. */
+  const deltas = new Array<number>(messages.length);
+  const bodies = new Array<number>(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const timestamp = timestampOf(messages[i], now);
     if (timestamp > max) max = timestamp;
-    const body = recordBodySize(messages[i] as ProduceMessage, i, timestamp - first);
+    const delta = timestamp - first;
+    const body = recordBodySize(messages[i] as ProduceMessage, i, delta);
+    deltas[i] = delta;
+    bodies[i] = body;
     size += varIntSize(body) + body;
   }
   const algorithm = compressionOf(options.compression);
   let batch: Buffer;
   if (algorithm) {
     const records = Buffer.allocUnsafe(size);
-    writeRecords(records, 0, messages, first, now);
+    writeRecords(records, 0, messages, deltas, bodies);
     const compressed = algorithm.compressSync(records);
     batch = Buffer.allocUnsafe(BATCH_HEADER + compressed.length);
     compressed.copy(batch, BATCH_HEADER);
   } else {
     batch = Buffer.allocUnsafe(BATCH_HEADER + size);
-    writeRecords(batch, BATCH_HEADER, messages, first, now);
+    writeRecords(batch, BATCH_HEADER, messages, deltas, bodies);
   }
   let attributes = algorithm?.bitmask ?? 0;
   if (options.transactionalId) attributes |= IS_TRANSACTIONAL;
@@ -165,16 +159,15 @@ function writeRecords(
   target: Buffer,
   start: number,
   messages: readonly ProduceMessage[],
-  first: number,
-  now: number,
+  deltas: readonly number[],
+  bodies: readonly number[],
 ): void {
   let at = start;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as ProduceMessage;
-    const timestampDelta = timestampOf(message, now) - first;
-    at = writeVarInt(target, at, recordBodySize(message, i, timestampDelta));
+    at = writeVarInt(target, at, bodies[i] as number);
     target[at++] = 0; // attributes: none per record
-    at = writeVarLong(target, at, timestampDelta);
+    at = writeVarLong(target, at, deltas[i] as number);
     at = writeVarInt(target, at, i);
     at = writeBytes(target, at, message.key);
     at = writeBytes(target, at, message.value);
