@@ -25,6 +25,30 @@ const n = (value: number) => value.toLocaleString('en-US');
 const x = (ratio: number | undefined) => (ratio === undefined ? '-' : ratio.toFixed(2));
 const range = (s: Spread) => `${n(s.min)} – ${n(s.max)}`;
 
+/** What a full run saves in bench/results/<date>.json, as far as its page needs it. */
+export interface SavedFullRun {
+  readonly date: string;
+  readonly command: string;
+  readonly setup: string;
+  readonly versions: string;
+  readonly options: { readonly quick: boolean; readonly latencySeconds: number; readonly warmupSeconds: number };
+  readonly summaries: readonly ScenarioSummary[];
+}
+
+/** The page of a saved full run, around `previous`'s kept blocks: written by the run, and again by bench:doc. */
+export function fullRunPage(saved: SavedFullRun, contenders: readonly Contender[], previous: string): string {
+  return benchmarksDoc(saved.summaries, contenders, {
+    previous,
+    command: saved.command,
+    date: saved.date,
+    quick: saved.options.quick,
+    setup: saved.setup,
+    versions: saved.versions,
+    latencySeconds: saved.options.latencySeconds,
+    warmupSeconds: saved.options.warmupSeconds,
+  });
+}
+
 export function benchmarksDoc(
   summaries: readonly ScenarioSummary[],
   contenders: readonly Contender[],

@@ -3,18 +3,8 @@
 // The sections kept from other commands (state, compression, PostgreSQL, RabbitMQ) stay as they are.
 import { readFile, writeFile } from 'node:fs/promises';
 import { contenders } from './contenders.js';
-import { benchmarksDoc } from './doc.js';
+import { fullRunPage, type SavedFullRun } from './doc.js';
 import { BENCHMARKS_DOC } from './doc-blocks.js';
-import type { ScenarioSummary } from './summary.js';
-
-interface SavedFullRun {
-  readonly date: string;
-  readonly command: string;
-  readonly setup: string;
-  readonly versions: string;
-  readonly options: { readonly quick: boolean; readonly latencySeconds: number; readonly warmupSeconds: number };
-  readonly summaries: readonly ScenarioSummary[];
-}
 
 const [file, page = BENCHMARKS_DOC] = process.argv.slice(2);
 if (!file) throw new Error('usage: pnpm bench:doc <bench/results/<date>.json> (a run of pnpm bench)');
@@ -22,17 +12,5 @@ const saved = JSON.parse(await readFile(file, 'utf8')) as SavedFullRun;
 if (!saved.command?.startsWith('pnpm bench') || /--(compression|postgres|rabbitmq|workload)/.test(saved.command))
   throw new Error(`${file} is not a throughput run of pnpm bench (its command: ${saved.command})`);
 const previous = await readFile(page, 'utf8');
-await writeFile(
-  page,
-  benchmarksDoc(saved.summaries, contenders, {
-    previous,
-    command: saved.command,
-    date: saved.date,
-    quick: saved.options.quick,
-    setup: saved.setup,
-    versions: saved.versions,
-    latencySeconds: saved.options.latencySeconds,
-    warmupSeconds: saved.options.warmupSeconds,
-  }),
-);
+await writeFile(page, fullRunPage(saved, contenders, previous));
 process.stdout.write(`Written: ${page} from ${file}\n`);

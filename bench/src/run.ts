@@ -9,7 +9,7 @@ import { ensureKafkaJars, startKafka, startPostgres } from '@exactly/testkit';
 import pg from 'pg';
 import { compareRuns, readSavedRun } from './compare.js';
 import { contenders } from './contenders.js';
-import { benchmarksDoc, compressionBlock, countBlock, postgresBlock, postgresSection } from './doc.js';
+import { compressionBlock, countBlock, fullRunPage, postgresBlock, postgresSection } from './doc.js';
 import { writeBlock } from './doc-blocks.js';
 import { parseOptions, USAGE } from './options.js';
 import { runScenario } from './scenario.js';
@@ -129,19 +129,7 @@ if (options.compression) {
   );
 } else {
   const previous = await readFile(options.doc, 'utf8').catch(() => '');
-  await writeFile(
-    options.doc,
-    benchmarksDoc(summaries, contenders, {
-      previous,
-      command,
-      date,
-      quick: options.quick,
-      setup,
-      versions: versionLine,
-      latencySeconds: options.latencySeconds,
-      warmupSeconds: options.warmupSeconds,
-    }),
-  );
+  await writeFile(options.doc, fullRunPage(saved, contenders, previous));
 }
 for (const s of summaries)
   for (const r of s.rows)
