@@ -23,6 +23,12 @@ export interface LatencyMeasurement {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /**
+   * The benchmark's own process over the window (generator and reader share its one thread): the share of time
+   * its event loop was busy, and the CPU it used in cores. A busy loop delays sends and reads, and so latencies.
+   */
+  readonly benchLoopBusy: number;
+  readonly benchCores: number;
 }
 
 export interface LatencyOptions {
@@ -68,8 +74,13 @@ export async function measureLatency(
     const caughtUp = () => probe.seen >= generator.sentBetween(0, Date.now() - CAUGHT_UP_MS);
     await waitWhileRunning(child, caughtUp, CATCH_UP_TIMEOUT_MS);
     const from = Date.now();
+    const loopAtStart = performance.eventLoopUtilization();
+    const cpuAtStart = process.cpuUsage();
     await waitWhileRunning(child, () => false, options.seconds * 1000);
     const to = Date.now();
+    const benchLoopBusy = performance.eventLoopUtilization(loopAtStart).utilization;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const benchCores = (cpu.user + cpu.system) / 1000 / (to - from);
     await generator.stop();
     const total = generator.total;
     await waitWhileRunning(child, () => probe.seen >= total, DRAIN_TIMEOUT_MS);
@@ -86,6 +97,8 @@ export async function measureLatency(
       p99Ms: percentile(latencies, 99),
       maxMs: latencies.at(-1) ?? 0,
       warmupSeconds: Number(((from - fullRateAt) / 1000).toFixed(1)),
+      benchLoopBusy: Number(benchLoopBusy.toFixed(2)),
+      benchCores: Number(benchCores.toFixed(2)),
     };
   } finally {
     // The contender first (a graceful stop), then the generator and the reader.

@@ -84,7 +84,7 @@ export async function runScenario(partitions: number, context: ScenarioContext):
       });
       latency.get(contender.name)?.push(m);
       log(
-        `${tag} latency ${run}/${options.latencyRuns} ${contender.name.padEnd(14)} at ${m.sentPerSecond} rec/s: p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  max ${m.maxMs} ms  (${m.samples} samples, ${m.unseen} unseen, ${m.warmupSeconds} s warm-up)`,
+        `${tag} latency ${run}/${options.latencyRuns} ${contender.name.padEnd(14)} at ${m.sentPerSecond} rec/s: p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  max ${m.maxMs} ms  (${m.samples} samples, ${m.unseen} unseen, ${m.warmupSeconds} s warm-up; generator and reader: loop busy ${m.benchLoopBusy}, ${m.benchCores} cores)`,
       );
     }
   }

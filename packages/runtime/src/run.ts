@@ -254,8 +254,11 @@ export async function runOnAdapter(
         maxWaitMs: resolved.commitIntervalMs,
         // Fetches wait (up to the commit interval) for this much data: fewer, larger transactions under load.
         minBytes: 256 * 1024,
-        maxBytesPerPartition: 1024 * 1024,
-        maxBytes: 16 * 1024 * 1024,
+        // About one poll's records (5,000 of ~1 KB) per fetch answer: a larger answer only waits, paused, in
+        // memory. Measured against 1 MiB and 16 MiB (1M records, 2 workers): peak RSS per worker 318-320 MB
+        // against 362-377 at 96 partitions, and about 15 MB less at 6, in the same time.
+        maxBytesPerPartition: 256 * 1024,
+        maxBytes: 4 * 1024 * 1024,
         sessionTimeoutMs: resolved.sessionTimeoutMs,
         heartbeatIntervalMs: Math.max(100, Math.floor(resolved.sessionTimeoutMs / 10)),
         concurrency: Math.max(1, partitions),

@@ -47,7 +47,11 @@ class PollingConsumer implements ConsumerPort {
   private streamMembership: GroupMembership | undefined;
   /** Bumped by every rebalance, rewind and stop: records and polls of an older generation are obsolete. */
   private generation = 0;
-  private queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  /**
+   * Fetched records waiting for a poll, already in our own form: the client's message (a headers map, a bound
+   * commit function, BigInts) is garbage at once instead of living through the poll's transaction.
+   */
+  private queue: RawRecord[] = [];
   /** When the oldest queued record arrived: the poll closes maxWaitMs after it at the latest. */
   private queuedAt = 0;
   /** Pending while records keep arriving in this turn of the event loop: a fetch answer is being delivered. */
@@ -275,7 +279,7 @@ class PollingConsumer implements ConsumerPort {
       }
       next.set(message.partition, message.offset + 1n);
       if (this.queue.length === 0) this.queuedAt = Date.now();
-      this.queue.push(message);
+      this.queue.push(toRawRecord(message));
       // A fetch answer's records arrive in one turn; the poll may close once that turn is over.
       this.delivering ??= setImmediate(() => {
         this.delivering = undefined;
@@ -353,18 +357,18 @@ class PollingConsumer implements ConsumerPort {
 
 /** One batch per partition, records in offset order, all committed with the stream's membership. */
 function toBatches(
-  messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[],
+  records: readonly RawRecord[],
   membership: GroupMembership,
   fetchPositions: Map<string, bigint> | undefined,
 ): ConsumedBatch[] {
   const byPartition = new Map<number, { records: RawRecord[]; topic: string }>();
-  for (const message of messages) {
-    let entry = byPartition.get(message.partition);
+  for (const record of records) {
+    let entry = byPartition.get(record.partition);
     if (!entry) {
-      entry = { records: [], topic: message.topic };
-      byPartition.set(message.partition, entry);
+      entry = { records: [], topic: record.topic };
+      byPartition.set(record.partition, entry);
     }
-    entry.records.push(toRawRecord(message));
+    entry.records.push(record);
   }
   return [...byPartition].map(([partition, { records, topic }]) => {
     const afterLast = BigInt(records[records.length - 1]?.offset ?? '0') + 1n;
@@ -381,9 +385,16 @@ function toBatches(
   });
 }
 
+/** The headers of every record that has none: one object, not one per record. */
+const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
+
 function toRawRecord(message: Message<Buffer, Buffer, Buffer, Buffer>): RawRecord {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of message.headers) headers[name.toString()] = value;
+  let headers = NO_HEADERS;
+  if (message.headers.size > 0) {
+    const named: Record<string, Buffer> = {};
+    for (const [name, value] of message.headers) named[name.toString()] = value;
+    headers = named;
+  }
   return {
     topic: message.topic,
     partition: message.partition,
