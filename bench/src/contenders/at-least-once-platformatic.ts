@@ -34,8 +34,8 @@ const consumer = new Consumer({
   autocommit: false,
   minBytes: 256 * 1024,
   maxWaitTime: 100,
-  maxBytes: 16 * 1024 * 1024,
-  maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
+  maxBytesPerPartition: 256 * 1024,
 });
 const stream = await consumer.consume({
   topics: [input],
