@@ -227,10 +227,15 @@ ${contenders.map((c) => `- **${c.label}** (\`${c.name}\`): ${c.about}`).join('\n
   contender copies to LEFT). A \`read_committed\` consumer of LEFT in the benchmark's process notes, for each
   output, the time it sees it minus \`sentAt\`: the end-to-end latency up to the output being *visible*,
   including the commit interval. While the contender starts, the generator trickles (100 records/s), so there
-  is no start-up backlog; once the first output is visible it switches to the full rate. The window opens after
-  ${meta.warmupSeconds} s at that rate (10 s in a full run, 5 s in a quick one: V8's and the JVM's JIT take about
-  10 s to settle, as measured here) and once everything sent a second earlier is visible; it lasts
-  ${meta.latencySeconds} s. The rate is half of the default client's at-least-once
+  is no start-up backlog; once the first output is visible the rate rises in steps to the full rate over
+  ${meta.warmupSeconds} s (10 s in a full run, 5 s in a quick one). A step straight to the full rate met cold
+  processes (V8's and the JVM's JIT not yet at work) with 320 times their input: at 32,000 records/s they fell
+  1.5-4 s behind and took many seconds to catch up. The window opens once the contender is in a steady state:
+  every record sent 250 ms earlier is visible (each one, by its \`id\`), and the median latency of the last
+  second is not falling against the second before (a backlog being worked off); it lasts ${meta.latencySeconds} s.
+  Before 2026-12-02 the window opened when as many outputs were visible as records sent a second earlier: a
+  count that let it open while one worker was a second behind and the other ahead, or while a backlog drained,
+  and that tail made the p99 (traced: 1.4 s at the window's start, falling to 100 ms over its first 4 s). The rate is half of the default client's at-least-once
   baseline's median throughput at that partition count in the same run (\`--rate\` overrides it): below
   saturation for a contender at least half as fast as the baseline. p50 and p99 are medians over the runs,
   max is the largest seen. Generator and reader share the machine with the broker and the contender, so

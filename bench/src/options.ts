@@ -95,7 +95,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     ceiling: !counting && names.includes('ceiling'),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate),
     latencySeconds: positive('latency-seconds', values['latency-seconds'] ?? (quick ? '6' : '20')),
-    // At the full rate before the window opens: V8's and the JVM's JIT settle within ~10 s (measured).
+    // The latency phase's ramp to the full rate, under which V8's and the JVM's JIT warm up.
     warmupSeconds: quick ? 5 : 10,
     compression,
     postgres,
