@@ -132,12 +132,13 @@ the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\
    and again for the transaction's partitions; its consumer makes an object per record with BigInt offsets and
    timestamps, from a record object with BigInt deltas. A change for upstream.
 3. **Idle** (one process): the steps of a transaction wait for the broker in turn. Workers fill the wait
-   ([workers](workers.md)): in the run above two workers reach 1.46×, 1.29× and 1.51× Kafka Streams at 6, 24
-   and 96 partitions, with less CPU per record, where one process is at 1.08×, 0.99× and 0.99×. Exactly's
+   ([workers](workers.md)): in the run above two workers reach 1.29×, 1.51× and 1.24× Kafka Streams at 6, 24
+   and 96 partitions, with less CPU per record, where one process is at 1.06×, 1.14× and 1.04×. Exactly's
    outputs are snappy-compressed by default (about 70 MB on the broker's disk per run against 1 GB for the
    others): part of the lead is less for the broker to write.
-4. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules); under load 425–478 MB for one process
-   and 336–377 MB per worker in the run above. What is
+4. **Memory** (the page's peak RSS): 148 MB idle (Node, tsx, the modules); under load 398–402 MB for one process
+   and 301–310 MB per worker in the run above (425–478 and 336–377 MB in the run of 2026-12-01, before the
+   consumer made fetched records ours on arrival and fetched about one poll's worth at a time). What is
    *live* is small: with \`--trace-gc\` the heap after each full collection is 42–69 MB
    (\`pnpm bench:profile --records 1000000 --no-profile --node-flags="--trace-gc" --stdout gc.txt\`, 2026-12-01). The rest is
    garbage waiting: a batch's records outlive a few scavenges (they wait for their transaction), so they reach
@@ -161,13 +162,14 @@ the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\
    record (item 2, and our own records), not settings. Not changed: 5,000 or 1,000 records per transaction
    (\`--run-args "--max-batch 1000"\`) left the peak where it was (413–465 MB); glibc's malloc settings
    (arena count, trim and mmap thresholds) did not move it either.
-5. **Latency with workers**: their p99 at half saturation is worse than one process's (294 and 485 ms against 123
-   and 170 ms at 6 and 24 partitions above), and at 96 partitions every contender is near saturation at that
-   rate (one process 765 ms, Kafka Streams 21.6 s). A lead, not a finding: each worker commits a transaction per
-   fetch answer, and each touches every output partition (keys spread over all of them), so two workers double
-   the broker's transaction markers. Polls spaced at least 100 ms apart gave workers 223 ms against 511 ms at 24
-   partitions in one run each, 50 ms gave 416 ms, and one process did no better: single runs on this machine
-   are too noisy to decide, and the spacing is not changed.
+5. **Latency**: measured in a steady state since 2026-12-02 (see How it measures). At 6 and 24 partitions
+   one process's p99 is 69 and 109 ms, two workers' 71 and 134 ms, Kafka Streams' 154 and 331 ms. The 294 and
+   485 ms reported for workers on 2026-12-01 were mostly the benchmark's own: its window opened while a
+   start-up backlog drained. At 96 partitions the goal is not met (one process 301 ms, two workers 546 ms,
+   their three runs 226–611 ms; Kafka Streams 253 ms). A lead, not a finding: each worker commits a
+   transaction per fetch answer, and each touches every output partition (keys spread over all of them), so two
+   workers double the broker's transaction markers. The KafkaJS contenders run near their own saturation at
+   this rate (half the platformatic baseline's throughput): their p99 measures a backlog, not a latency.
 
 ## State
 
