@@ -8,6 +8,8 @@ import { BENCHMARKS_DOC } from './doc-blocks.js';
 
 const [file, page = BENCHMARKS_DOC] = process.argv.slice(2);
 if (!file) throw new Error('usage: pnpm bench:doc <bench/results/<date>.json> (a run of pnpm bench)');
+// Two saved runs given (a shell glob) would make the second the page, and overwrite that run with a page.
+if (!page.endsWith('.md')) throw new Error(`the page to write must be a .md file, got ${page}`);
 const saved = JSON.parse(await readFile(file, 'utf8')) as SavedFullRun;
 if (!saved.command?.startsWith('pnpm bench') || /--(compression|postgres|rabbitmq|workload)/.test(saved.command))
   throw new Error(`${file} is not a throughput run of pnpm bench (its command: ${saved.command})`);
