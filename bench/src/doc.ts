@@ -237,14 +237,15 @@ ${contenders.map((c) => `- **${c.label}** (\`${c.name}\`): ${c.about}`).join('\n
   second is not falling against the second before (a backlog being worked off); it lasts ${meta.latencySeconds} s.
   Before 2026-12-02 the window opened when as many outputs were visible as records sent a second earlier: a
   count that let it open while one worker was a second behind and the other ahead, or while a backlog drained,
-  and that tail made the p99 (traced: 1.4 s at the window's start, falling to 100 ms over its first 4 s). The rate is half of the default client's at-least-once
-  baseline's median throughput at that partition count in the same run (\`--rate\` overrides it): below
-  saturation for a contender at least half as fast as the baseline. p50 and p99 are medians over the runs,
-  max is the largest seen. Generator and reader share the machine with the broker and the contender, so
-  both are kept light: the generator is @platformatic/kafka on a thread of its own, the reader (KafkaJS) reads
-  \`sentAt\` in place instead of parsing each value. Before (2026-12-01), both ran on KafkaJS on the benchmark's
-  one thread: at 32,000 records/s that thread was busy 100% of the window, used a whole core, and fell short of
-  the rate; now about 0.5 of a core at that rate, its loop about 25% busy (\`pnpm bench\` prints both).
+  and that tail made the p99 (traced: 1.4 s at the window's start, falling to 100 ms over its first 4 s). The
+  rate is half of the default client's at-least-once baseline's median throughput at that partition count in
+  the same run (\`--rate\` overrides it): below saturation for a contender at least half as fast as the
+  baseline. p50 and p99 are medians over the runs, max is the largest seen. Generator and reader share the
+  machine with the broker and the contender, so both are kept light: the generator is @platformatic/kafka on a
+  thread of its own, the reader (KafkaJS) reads \`sentAt\` in place instead of parsing each value. Before
+  (2026-12-01), both ran on KafkaJS on the benchmark's one thread: at 32,000 records/s that thread was busy 100%
+  of the window, used a whole core, and fell short of the rate; now about 0.5 of a core at that rate, its loop
+  about 25% busy (\`pnpm bench\` prints both).
 - **Ceiling**: what the broker takes on this machine, with Kafka's own tools: \`ProducerPerformance\` (1 KB
   records, \`acks=all\`, unthrottled, default producer settings; at least 500,000 records, so that the JVM's
   warm-up does not dominate) into a new topic with the same partition count,

@@ -31,11 +31,12 @@ export class LatencyProbe {
       eachBatch: async ({ batch }) => {
         const seenAt = Date.now();
         for (const message of batch.messages) {
-          const sentAt = message.value ? numberField(message.value, SENT_AT) : undefined;
-          if (sentAt === undefined) continue;
+          const value = message.value;
+          const sentAt = value ? numberField(value, SENT_AT) : undefined;
+          if (!value || sentAt === undefined) continue;
           probe.sentAts.push(sentAt);
           probe.latencies.push(seenAt - sentAt);
-          const id = message.value ? numberField(message.value, ID) : undefined;
+          const id = numberField(value, ID);
           if (id !== undefined) probe.markSeen(id);
         }
         while (probe.seenIds[probe.unseenFrom] === 1) probe.unseenFrom++;
@@ -110,8 +111,8 @@ function numberField(value: Buffer, name: Buffer): number | undefined {
   let i = at + name.length;
   while (value[i] === SPACE) i++;
   const first = i;
-  let sentAt = 0;
+  let number = 0;
   for (let digit = value[i] ?? -1; digit >= ZERO && digit <= NINE; digit = value[++i] ?? -1)
-    sentAt = sentAt * 10 + digit - ZERO;
-  return i > first ? sentAt : undefined;
+    number = number * 10 + digit - ZERO;
+  return i > first ? number : undefined;
 }

@@ -1,7 +1,7 @@
 // Writes ~1 KB JSON records at a fixed rate for the latency phase: a small batch every 10 ms (not one burst a
 // second), each record carrying its send time in the value ("sentAt"), which every contender copies to LEFT.
-// The rate can change on the way: a trickle while the contender starts, then a ramp to the measured rate. The sending
-// runs on a worker thread (rate-generator-thread.ts); this side keeps the count of what was sent, and when.
+// The rate can change on the way: a trickle while the contender starts, then a ramp to the measured rate. The
+// sending runs on a worker thread (rate-generator-thread.ts); this side keeps the count of what was sent, and when.
 import { Worker } from 'node:worker_threads';
 import type { FromGenerator, GeneratorStart, ToGenerator } from './rate-generator-thread.js';
 
