@@ -22,6 +22,7 @@ const UNIT_TESTS = [
   'packages/runtime/test/dedup-window.test.ts',
   'packages/runtime/test/queue-recovery.test.ts',
   'packages/runtime/test/workers-policy.test.ts',
+  'packages/runtime/test/busy-retry.test.ts',
   'packages/runtime/test/murmur2.test.ts',
   'packages/runtime/test/produce-request.test.ts',
   'packages/cli/test/startup.test.ts',

@@ -1,11 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { EncodedRecord } from '@exactly/core';
 import { kafkajs } from '@exactly/read-committed';
 import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
-import { BACKOFF, backoffMs } from '../../backoff.js';
+import { BACKOFF, retryWhileBusy } from '../../backoff.js';
 import type { Compression } from '../../options.js';
 import type { ProducerOptions, TransactionalProducerPort, TransactionPort } from '../../port/client.js';
-import { ClientError } from '../../port/errors.js';
 import { offsetsByTopic } from '../offsets-by-topic.js';
 import { addSentEnds, chunksBySize } from '../request-size.js';
 import { guard } from './guard.js';
@@ -66,26 +64,19 @@ function kafkaJsTransaction(transaction: Transaction, options: ProducerOptions):
     // KafkaJS does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS (a transaction with no outputs meets it
     // first); the call is idempotent, so it is retried here.
     sendOffsets: (groupId, offsets) =>
-      retryWhileConcurrent(() =>
-        transaction.sendOffsets({
-          consumerGroupId: groupId,
-          topics: offsetsByTopic(offsets, ({ partition, offset }) => ({ partition, offset })),
-        }),
+      retryWhileBusy(
+        () =>
+          guard(() =>
+            transaction.sendOffsets({
+              consumerGroupId: groupId,
+              topics: offsetsByTopic(offsets, ({ partition, offset }) => ({ partition, offset })),
+            }),
+          ),
+        options.transactionTimeoutMs / 2,
       ),
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),
   };
-}
-
-async function retryWhileConcurrent(call: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await guard(call);
-    } catch (error) {
-      if (!(error instanceof ClientError) || error.code !== 'CONCURRENT_TRANSACTIONS' || attempt >= 20) throw error;
-      await delay(backoffMs(attempt, true));
-    }
-  }
 }
 
 function byTopic(records: readonly EncodedRecord[]): TopicMessages[] {

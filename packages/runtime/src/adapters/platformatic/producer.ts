@@ -9,7 +9,7 @@ import {
   Producer,
   txnOffsetCommitV3,
 } from '@platformatic/kafka';
-import { backoffMs } from '../../backoff.js';
+import { backoffMs, retryWhileBusy } from '../../backoff.js';
 import type {
   GroupMembership,
   PartitionOffset,
@@ -77,12 +77,18 @@ function platformaticTransaction(
   coordinators: GroupCoordinators,
 ): TransactionPort {
   const groupsAdded = new Set<string>();
+  // Past the client's own few retries, a busy coordinator is waited for (half the timeout), not aborted for.
+  const busyForMs = options.transactionTimeoutMs / 2;
   return {
     async send(records) {
       const ends = new Map<string, bigint>();
       // One produce request per chunk keeps each under the broker's message.max.bytes.
       for (const chunk of chunksBySize(records, options.maxRequestBytes)) {
-        const result = await guard(() => transaction.send({ messages: chunk.map(toMessage) }));
+        // A send refused as busy failed at AddPartitionsToTxn, before producing anything: it is sent again whole.
+        const result = await retryWhileBusy(
+          () => guard(() => transaction.send({ messages: chunk.map(toMessage) })),
+          busyForMs,
+        );
         const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: BigInt(o.offset) }));
         addSentEnds(ends, chunk, bases);
       }
@@ -91,7 +97,10 @@ function platformaticTransaction(
     async sendOffsets(groupId, offsets) {
       if (!groupsAdded.has(groupId)) {
         // AddOffsetsToTxn; addConsumer reads nothing of the consumer but its group id.
-        await guard(() => transaction.addConsumer({ groupId } as Parameters<Transaction['addConsumer']>[0]));
+        await retryWhileBusy(
+          () => guard(() => transaction.addConsumer({ groupId } as Parameters<Transaction['addConsumer']>[0])),
+          busyForMs,
+        );
         groupsAdded.add(groupId);
       }
       for (const [membership, partitions] of byMembership(offsets)) {
