@@ -72,6 +72,28 @@ describe('exactly: start-up that fails fast and says why', () => {
   );
 });
 
+describe('exactly run: loading the processor file', () => {
+  const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/loading/${name}`, import.meta.url));
+  // Node strips TypeScript's types itself from 22.18 and 24 on: then tsx (its hooks thread, esbuild) stays unloaded.
+  const nodeStrips = Boolean(process.features.typescript);
+
+  it.each([
+    ['erasable.ts', nodeStrips ? 'node' : 'tsx'],
+    ['with-enum.ts', 'tsx'], // syntax Node does not strip
+  ])('%s is loaded by %s, and the run goes on to connect', async (file, loader) => {
+    const { code, output } = await exactly(['run', fixture(file), '--brokers', nowhere, '--startup-timeout', '500']);
+    expect(output).toContain(`processor loaded by ${loader}\n`);
+    expect(output).toContain(`could not reach Kafka at ${nowhere}`);
+    expect(code).toBe(1);
+  });
+
+  it("a TypeScript import written './processor.js' (the examples' style) loads: Node cannot resolve it, tsx can", async () => {
+    const { code, output } = await exactly(['run', processorFile, '--brokers', nowhere, '--startup-timeout', '500']);
+    expect(output).toContain(`could not reach Kafka at ${nowhere}`);
+    expect(code).toBe(1);
+  });
+});
+
 describe('run(): start-up options', () => {
   const processor = defineProcessor({
     id: 'startup',
