@@ -161,14 +161,32 @@ the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\
    partition, 16 → 4 MiB per fetch), within the noise in time: the way to 250 MB is fewer allocations per
    record (item 2, and our own records), not settings. Not changed: 5,000 or 1,000 records per transaction
    (\`--run-args "--max-batch 1000"\`) left the peak where it was (413–465 MB); glibc's malloc settings
-   (arena count, trim and mmap thresholds) did not move it either.
+   (arena count, trim and mmap thresholds) did not move it either. Measured after the run above (2026-12-02,
+   \`pnpm bench:profile --records 1000000 --workers 2 --no-profile [--partitions 96] --node-flags "..."\`, three
+   interleaved runs each): the old generation's growth fixed at 100% of what a full collection leaves
+   (\`--heap-growing-percent=100\`, with the workers' 8 MB semi-spaces) gave 242–276 MB per worker at 6 partitions
+   and 253–270 MB at 96, against 311–337 and 332–343 MB with V8's own factor; but at 6 partitions it took
+   17.8–23.6 s against 17.0–17.6 s (median +20%), about the whole of the lead over Kafka Streams there, so it is
+   an option ([operations](operations.md#sizing)), not the default. 50% gave 222–238 MB in 20.7–24.6 s;
+   \`--optimize-for-size\` 162–164 MB in 37–41 s. A TypeScript processor is run by Node's own type stripping where
+   Node can (since 2026-12-02): 147 MB idle against 154 MB through tsx (and esbuild's own 13 MB process).
 5. **Latency**: measured in a steady state since 2026-12-02 (see How it measures). At 6 and 24 partitions
    one process's p99 is 69 and 109 ms, two workers' 71 and 134 ms, Kafka Streams' 154 and 331 ms. The 294 and
    485 ms reported for workers on 2026-12-01 were mostly the benchmark's own: its window opened while a
    start-up backlog drained. At 96 partitions the goal is not met (one process 301 ms, two workers 546 ms,
    their three runs 226–611 ms; Kafka Streams 253 ms). A lead, not a finding: each worker commits a
    transaction per fetch answer, and each touches every output partition (keys spread over all of them), so two
-   workers double the broker's transaction markers. The KafkaJS contenders run near their own saturation at
+   workers double the broker's transaction markers. Found after the run: at 96 partitions a transaction often
+   met CONCURRENT_TRANSACTIONS (the broker still writing the previous one's markers) for longer than the client's
+   seven 10 ms retries, and was aborted and redone, about once a second per worker; those stalls made the tail.
+   Since 2026-12-02 a busy coordinator is waited for instead (up to half the transaction timeout): quick runs at
+   this rate (\`pnpm bench --quick --records 20000 --partitions 96 --contenders exactly-workers --rate 22950
+   --latency-seconds 20\`) gave p99 594–817 ms in four runs without a retriable abort, against 688 and 1,713 ms
+   (14 aborts in one) before; a fifth, on a broker left holding ~3,000 partitions of earlier runs, 2,616 ms (one
+   transaction took 2.5 s). A transaction took 38 ms at the median and 172 ms at p99, most of it the produce
+   with its AddPartitionsToTxn. One run with \`--compression none\` gave 453 ms: the reader's decompression may
+   be part of what is measured (not followed up). The rest is the broker's: on two shared cores it writes every transaction's markers into
+   every partition the transaction touched. The KafkaJS contenders run near their own saturation at
    this rate (half the platformatic baseline's throughput): their p99 measures a backlog, not a latency.
 
 ## State
