@@ -170,6 +170,15 @@ the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\
    an option ([operations](operations.md#sizing)), not the default. 50% gave 222–238 MB in 20.7–24.6 s;
    \`--optimize-for-size\` 162–164 MB in 37–41 s. A TypeScript processor is run by Node's own type stripping where
    Node can (since 2026-12-02): 147 MB idle against 154 MB through tsx (and esbuild's own 13 MB process).
+   Where the bytes go (\`pnpm bench:profile --records 500000 --workers 2 --alloc\`: V8's sampling heap profiler
+   with collected objects counted, 2026-12-02): 9.9 KB allocated per 1 KB record. The JSON itself: the input
+   decoded to a string (1.1 KB), JSON.parse's objects, the outputs' JSON strings (1.6 KB in \`encode\`) and their
+   Buffers; the client's objects: its consumer's message per record (0.8 KB) and, in its producer's \`send\`,
+   two Maps per message whether it has headers or not (0.9 KB per record); ours: the decoded and handled
+   records (1.3 KB in \`runPipeline\`, inlined), the encoded outputs and the messages for the client. The
+   strings die young; what waits for its transaction (the client's messages and Maps, our records, the
+   outputs) is the ~3 KB per record that --trace-gc sees promoted, and the way under 250 MB: the producer's
+   Maps (a patch to the client) and one object per output from the handler to the produce request.
 5. **Latency**: measured in a steady state since 2026-12-02 (see How it measures). At 6 and 24 partitions
    one process's p99 is 69 and 109 ms, two workers' 71 and 134 ms, Kafka Streams' 154 and 331 ms. The 294 and
    485 ms reported for workers on 2026-12-01 were mostly the benchmark's own: its window opened while a

@@ -4,9 +4,12 @@
 // functions, and the peak RSS. With --workers N, the workers are profiled (each writes its own profile; they are
 // added up). --node-flags "..." adds V8/Node flags (e.g. a heap limit) to the contender's processes, --run-args "..."
 // more `exactly run` options, --stdout file keeps the contender's standard output (V8's --trace-gc writes there).
+// --alloc prints where the allocated bytes go instead (V8's sampling heap profiler, collected objects included):
+// what is allocated per record, by category and by function, the garbage that sets the peak RSS.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateRecords, groupLag, startKafka } from '@exactly/testkit';
 import { ContenderProcess } from './child.js';
@@ -37,6 +40,8 @@ const { values } = parseArgs({
     stdout: { type: 'string' },
     // Time and memory without the profiler's own overhead.
     'no-profile': { type: 'boolean', default: false },
+    // Bytes allocated, by function, instead of CPU time.
+    alloc: { type: 'boolean', default: false },
   },
 });
 const records = Number(values.records);
@@ -62,7 +67,8 @@ try {
         command,
         args: [
           ...(values['node-flags'] ?? '').split(' ').filter(Boolean),
-          ...(values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profiles]),
+          ...(values.alloc ? ['--import', fileURLToPath(new URL('./alloc-sampler.mjs', import.meta.url))] : []),
+          ...(values['no-profile'] || values.alloc ? [] : ['--cpu-prof', '--cpu-prof-dir', profiles]),
           ...args,
           ...(values['run-args'] ?? '').split(' ').filter(Boolean),
           ...(workers > 1 ? ['--workers', String(workers)] : []),
@@ -70,6 +76,7 @@ try {
       };
     },
   };
+  if (values.alloc) process.env.EXACTLY_ALLOC_DIR = profiles; // the sampler's output, passed on to the contender
   const started = Date.now();
   const child = new ContenderProcess(profiled, env, values.stdout);
   let peakRssKb = 0;
@@ -89,7 +96,8 @@ try {
   console.log(
     `${records} records, ${partitions} partitions, ${workers} worker(s): caught up in ${seconds.toFixed(1)} s, peak RSS ${Math.round(peakRssKb / 1024)} MB (largest process); ${busy.length} profile(s) in ${profiles}`,
   );
-  if (!values['no-profile']) printShares(busy, Number(values.top));
+  if (values.alloc) printAllocations(profiles, records, Number(values.top));
+  else if (!values['no-profile']) printShares(busy, Number(values.top));
 } finally {
   await kafka?.stop();
 }
@@ -128,10 +136,7 @@ function printShares(profiles: readonly CpuProfile[], top: number): void {
       total += 1;
       const category = categoryOf(frame);
       categories.set(category, (categories.get(category) ?? 0) + 1);
-      const where = frame.url
-        .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '')
-        .replace(/^.*\/packages\//, '');
-      const name = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+      const name = functionName(frame);
       functions.set(name, (functions.get(name) ?? 0) + 1);
     }
   }
@@ -140,4 +145,43 @@ function printShares(profiles: readonly CpuProfile[], top: number): void {
   for (const [category, n] of [...categories].sort((a, b) => b[1] - a[1])) console.log(`${pct(n)}  ${category}`);
   console.log(`\ntop ${top} functions by self time:`);
   for (const [name, n] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(n)}  ${name}`);
+}
+
+interface AllocationNode {
+  readonly callFrame: ProfileNode['callFrame'];
+  readonly selfSize: number;
+  readonly children: readonly AllocationNode[];
+}
+
+/** The bytes the sampled processes allocated, per record of the input, by category and by function. */
+function printAllocations(dir: string, records: number, top: number): void {
+  const categories = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  const add = (node: AllocationNode): void => {
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const category = categoryOf(node.callFrame);
+      categories.set(category, (categories.get(category) ?? 0) + node.selfSize);
+      const name = functionName(node.callFrame);
+      functions.set(name, (functions.get(name) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) add(child);
+  };
+  for (const file of readdirSync(dir).filter((f) => /^alloc-\d+\.json$/.test(f)))
+    add((JSON.parse(readFileSync(join(dir, file), 'utf8')) as { head: AllocationNode }).head);
+  const perRecord = (bytes: number) => `${Math.round(bytes / records)} B`.padStart(8);
+  console.log(`\nallocated: ${perRecord(total)} per record in all (${Math.round(total / 2 ** 20)} MB sampled)`);
+  console.log('\nallocated per record, by category:');
+  for (const [category, n] of [...categories].sort((a, b) => b[1] - a[1])) console.log(`${perRecord(n)}  ${category}`);
+  console.log(`\ntop ${top} functions by bytes allocated (inlined callees count as their caller's):`);
+  for (const [name, n] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${perRecord(n)}  ${name}`);
+}
+
+function functionName(frame: ProfileNode['callFrame']): string {
+  const where = frame.url
+    .replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '')
+    .replace(/^.*\/packages\//, '');
+  return `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
 }
