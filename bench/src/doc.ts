@@ -190,11 +190,12 @@ the profile of 2026-11-25) is gone too: the send that \`@exactly/read-committed\
    seven 10 ms retries, and was aborted and redone, about once a second per worker; those stalls made the tail.
    Since 2026-12-02 a busy coordinator is waited for instead (up to half the transaction timeout): quick runs at
    this rate (\`pnpm bench --quick --records 20000 --partitions 96 --contenders exactly-workers --rate 22950
-   --latency-seconds 20\`) gave p99 594–817 ms in four runs without a retriable abort, against 688 and 1,713 ms
-   (14 aborts in one) before; a fifth, on a broker left holding ~3,000 partitions of earlier runs, 2,616 ms (one
-   transaction took 2.5 s). A transaction took 38 ms at the median and 172 ms at p99, most of it the produce
-   with its AddPartitionsToTxn. One run with \`--compression none\` gave 453 ms: the reader's decompression may
-   be part of what is measured (not followed up). The rest is the broker's: on two shared cores it writes every transaction's markers into
+   --latency-seconds 20\`) gave p99 414–833 ms in seven runs without a retriable abort, against 688 and 1,713 ms
+   (14 aborts in one) before; an eighth, on a broker left holding ~3,000 partitions of earlier runs, 2,616 ms
+   (one transaction took 2.5 s). A transaction took 38 ms at the median and 172 ms at p99, most of it the
+   produce with its AddPartitionsToTxn. Not the reader's decompression: \`--compression none\` gave 434–753 ms
+   (three runs, interleaved). Nor ours alone: in one quick run of the three side by side, one process 387 ms,
+   two workers 489 ms, the hand-written at-least-once baseline 595 ms (262 in the full run). The rest is the broker's: on two shared cores it writes every transaction's markers into
    every partition the transaction touched. The KafkaJS contenders run near their own saturation at
    this rate (half the platformatic baseline's throughput): their p99 measures a backlog, not a latency.
 
