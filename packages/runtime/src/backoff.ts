@@ -25,18 +25,23 @@ export function backoffMs(attempt: number, busy = false): number {
 
 /**
  * Calls `call` again every BUSY_MS while it fails with CONCURRENT_TRANSACTIONS (the broker still ending this
- * producer's previous transaction), for up to `forMs`. Only AddPartitionsToTxn, AddOffsetsToTxn and TxnOffsetCommit
- * return it, before anything of the call took effect, so calling again is safe. Markers to a hundred partitions
- * or more can take longer than a client's few retries: at 96 partitions and two workers a transaction a second
- * was aborted and redone for it, which made the latency's tail (p99 0.7-1.7 s).
+ * producer's previous transaction), until `deadline` (a performance.now() time: one per transaction, shared by
+ * its calls). AddPartitionsToTxn, AddOffsetsToTxn and TxnOffsetCommit return it before anything of the call took
+ * effect; where a call does more than that (a send is AddPartitionsToTxn, then produce), `tookEffect` tells
+ * whether it got further, and then the error is passed on. Markers to a hundred partitions or more can take
+ * longer than a client's few retries: at 96 partitions and two workers a transaction a second was aborted and
+ * redone for it, which made the latency's tail (p99 0.7-1.7 s).
  */
-export async function retryWhileBusy<T>(call: () => Promise<T>, forMs: number): Promise<T> {
-  const deadline = performance.now() + forMs;
+export async function retryWhileBusy<T>(
+  call: () => Promise<T>,
+  deadline: number,
+  tookEffect: (error: ClientError) => boolean = () => false,
+): Promise<T> {
   for (;;) {
     try {
       return await call();
     } catch (error) {
-      const busy = error instanceof ClientError && error.code === 'CONCURRENT_TRANSACTIONS';
+      const busy = error instanceof ClientError && error.code === 'CONCURRENT_TRANSACTIONS' && !tookEffect(error);
       if (!busy || performance.now() >= deadline) throw error;
       await delay(BACKOFF.BUSY_MS);
     }

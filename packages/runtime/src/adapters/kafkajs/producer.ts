@@ -45,6 +45,7 @@ export function kafkaJsProducer(kafka: Kafka, options: ProducerOptions): Transac
 
 function kafkaJsTransaction(transaction: Transaction, options: ProducerOptions): TransactionPort {
   const compression = KAFKAJS_CODECS[options.compression];
+  const busyUntil = performance.now() + options.transactionTimeoutMs / 2;
   return {
     async send(records) {
       const ends = new Map<string, bigint>();
@@ -72,7 +73,7 @@ function kafkaJsTransaction(transaction: Transaction, options: ProducerOptions):
               topics: offsetsByTopic(offsets, ({ partition, offset }) => ({ partition, offset })),
             }),
           ),
-        options.transactionTimeoutMs / 2,
+        busyUntil,
       ),
     commit: () => guard(() => transaction.commit()),
     abort: () => guard(() => transaction.abort()),

@@ -77,17 +77,20 @@ function platformaticTransaction(
   coordinators: GroupCoordinators,
 ): TransactionPort {
   const groupsAdded = new Set<string>();
-  // Past the client's own few retries, a busy coordinator is waited for (half the timeout), not aborted for.
-  const busyForMs = options.transactionTimeoutMs / 2;
+  // Past the client's own few retries, a busy coordinator is waited for, not aborted for: for half the timeout
+  // at most, in all of this transaction's calls together.
+  const busyUntil = performance.now() + options.transactionTimeoutMs / 2;
   return {
     async send(records) {
       const ends = new Map<string, bigint>();
       // One produce request per chunk keeps each under the broker's message.max.bytes.
       for (const chunk of chunksBySize(records, options.maxRequestBytes)) {
-        // A send refused as busy failed at AddPartitionsToTxn, before producing anything: it is sent again whole.
+        // Sent again whole only if it failed before producing (at AddPartitionsToTxn): the client marks a
+        // produce's failure with what it produced.
         const result = await retryWhileBusy(
           () => guard(() => transaction.send({ messages: chunk.map(toMessage) })),
-          busyForMs,
+          busyUntil,
+          producedAny,
         );
         const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: BigInt(o.offset) }));
         addSentEnds(ends, chunk, bases);
@@ -99,12 +102,12 @@ function platformaticTransaction(
         // AddOffsetsToTxn; addConsumer reads nothing of the consumer but its group id.
         await retryWhileBusy(
           () => guard(() => transaction.addConsumer({ groupId } as Parameters<Transaction['addConsumer']>[0])),
-          busyForMs,
+          busyUntil,
         );
         groupsAdded.add(groupId);
       }
       for (const [membership, partitions] of byMembership(offsets)) {
-        await commitOffsets(producer, coordinators, options, groupId, membership, partitions);
+        await commitOffsets(producer, coordinators, options, busyUntil, groupId, membership, partitions);
       }
     },
     commit: () => guard(() => transaction.commit()),
@@ -150,6 +153,8 @@ async function commitOffsets(
   producer: Producer,
   coordinators: GroupCoordinators,
   options: ProducerOptions,
+  /** The transaction's time for retries (a performance.now() time): past it, better aborted and redone. */
+  retryUntil: number,
   groupId: string,
   membership: GroupMembership,
   offsets: readonly PartitionOffset[],
@@ -159,8 +164,6 @@ async function commitOffsets(
     committedOffset: BigInt(offset),
     committedLeaderEpoch: -1,
   })).map(({ topic, partitions }) => ({ name: topic, partitions }));
-  // Retried for half the transaction's timeout at most: past that the transaction is better aborted and redone.
-  const deadline = Date.now() + options.transactionTimeoutMs / 2;
   for (let attempt = 0; ; attempt++) {
     try {
       const connection = await producer.connections.get(await coordinators.of(groupId));
@@ -181,7 +184,7 @@ async function commitOffsets(
       return;
     } catch (error) {
       const classified = classifyPlatformaticError(error);
-      if (classified.kind !== 'retriable' || Date.now() >= deadline) throw classified;
+      if (classified.kind !== 'retriable' || performance.now() >= retryUntil) throw classified;
       const busy = classified.code === 'CONCURRENT_TRANSACTIONS';
       if (!busy) coordinators.forget(groupId); // moved, loading elsewhere, or its broker is away: ask again
       await delay(backoffMs(attempt, busy));
@@ -200,6 +203,11 @@ function byMembership(offsets: readonly PartitionOffset[]): Map<GroupMembership,
     groups.set(key, group);
   }
   return new Map([...groups.values()].map((g) => [g.membership, g.offsets]));
+}
+
+/** Whether a failed send got as far as producing: the client's produce failures carry what was produced. */
+function producedAny(error: ClientError): boolean {
+  return (error.cause as { produced?: unknown } | undefined)?.produced !== undefined;
 }
 
 /** One object per record, of one shape (no conditional spreads), and no header map for a record without any. */
