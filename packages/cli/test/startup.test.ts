@@ -17,8 +17,9 @@ interface Ran {
   readonly ms: number;
 }
 
-function exactly(args: string[], firstMatch?: RegExp): Promise<Ran> {
-  const { KAFKA_BROKERS: _ignored, ...env } = process.env;
+function exactly(args: string[], firstMatch?: RegExp, extraEnv: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  const { KAFKA_BROKERS: _ignored, ...inherited } = process.env;
+  const env = { ...inherited, ...extraEnv };
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,10 +81,21 @@ describe('exactly run: loading the processor file', () => {
   it.each([
     ['erasable.ts', nodeStrips ? 'node' : 'tsx'],
     ['with-enum.ts', 'tsx'], // syntax Node does not strip
+    ['type-import.ts', 'tsx'], // a type imported as a value: Node finds no such export
   ])('%s is loaded by %s, and the run goes on to connect', async (file, loader) => {
     const { code, output } = await exactly(['run', fixture(file), '--brokers', nowhere, '--startup-timeout', '500']);
     expect(output).toContain(`processor loaded by ${loader}\n`);
     expect(output).toContain(`could not reach Kafka at ${nowhere}`);
+    expect(code).toBe(1);
+  });
+
+  it('EXACTLY_TYPESCRIPT=tsx loads through tsx what Node could run (for tsconfig settings Node ignores)', async () => {
+    const { code, output } = await exactly(
+      ['run', fixture('erasable.ts'), '--brokers', nowhere, '--startup-timeout', '500'],
+      undefined,
+      { EXACTLY_TYPESCRIPT: 'tsx' },
+    );
+    expect(output).toContain('processor loaded by tsx\n');
     expect(code).toBe(1);
   });
 
