@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { generateRecords, groupLag, startKafka } from '@exactly/testkit';
 import { ContenderProcess } from './child.js';
 import { contenders, PLAIN_KAFKA } from './contenders.js';
-import { createTopics, outputTopics, stageEnv, uniqueName } from './topics.js';
+import { createTopics, deleteTopics, outputTopics, stageEnv, uniqueName } from './topics.js';
 
 interface ProfileNode {
   readonly id: number;
@@ -51,11 +51,15 @@ const workers = Number(values.workers);
 const kafka = values.brokers ? undefined : await startKafka({ localOnly: true });
 const brokers = values.brokers ?? kafka?.brokers ?? '';
 const profiles = mkdtempSync(join(tmpdir(), 'exactly-profile-'));
+/** This run's topics, deleted at the end: a broker left holding thousands of partitions gets slower. */
+const created: string[] = [];
 try {
   const input = uniqueName(`profile-${partitions}p`);
+  created.push(input);
   await createTopics(brokers, [input], partitions);
   await generateRecords({ brokers, topic: input, count: records, padding: 1000, chunk: 500 });
   const env = stageEnv(brokers, 'profile', 'fan-out', input);
+  created.push(...outputTopics(env));
   await createTopics(brokers, outputTopics(env), partitions, true);
   const base = contenders.find((c) => c.name === PLAIN_KAFKA);
   if (!base) throw new Error(`no contender ${PLAIN_KAFKA}`);
@@ -99,6 +103,7 @@ try {
   if (values.alloc) printAllocations(profiles, records, Number(values.top));
   else if (!values['no-profile']) printShares(busy, Number(values.top));
 } finally {
+  if (created.length > 0) await deleteTopics(brokers, created).catch(() => undefined);
   await kafka?.stop();
 }
 
