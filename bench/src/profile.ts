@@ -59,8 +59,9 @@ try {
   await createTopics(brokers, [input], partitions);
   await generateRecords({ brokers, topic: input, count: records, padding: 1000, chunk: 500 });
   const env = stageEnv(brokers, 'profile', 'fan-out', input);
-  created.push(...outputTopics(env));
-  await createTopics(brokers, outputTopics(env), partitions, true);
+  const outputs = outputTopics(env);
+  created.push(...outputs);
+  await createTopics(brokers, outputs, partitions, true);
   const base = contenders.find((c) => c.name === PLAIN_KAFKA);
   if (!base) throw new Error(`no contender ${PLAIN_KAFKA}`);
   const profiled = {

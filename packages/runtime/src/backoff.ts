@@ -23,6 +23,11 @@ export function backoffMs(attempt: number, busy = false): number {
   return Math.min(BACKOFF.MAX_MS, BACKOFF.FIRST_MS * 2 ** Math.min(Math.max(0, attempt), 16));
 }
 
+/** Whether `error` is the broker still ending this producer's previous transaction: then BUSY_MS applies. */
+export function isBusyCoordinator(error: unknown): error is ClientError {
+  return error instanceof ClientError && error.code === 'CONCURRENT_TRANSACTIONS';
+}
+
 /**
  * Calls `call` again every BUSY_MS while it fails with CONCURRENT_TRANSACTIONS (the broker still ending this
  * producer's previous transaction), until `deadline` (a performance.now() time: one per transaction, shared by
@@ -41,9 +46,9 @@ export async function retryWhileBusy<T>(
     try {
       return await call();
     } catch (error) {
-      const busy = error instanceof ClientError && error.code === 'CONCURRENT_TRANSACTIONS' && !tookEffect(error);
+      const busy = isBusyCoordinator(error) && !tookEffect(error);
       if (!busy || performance.now() >= deadline) throw error;
-      await delay(BACKOFF.BUSY_MS);
+      await delay(backoffMs(0, true));
     }
   }
 }

@@ -9,7 +9,7 @@ import {
   Producer,
   txnOffsetCommitV3,
 } from '@platformatic/kafka';
-import { backoffMs, retryWhileBusy } from '../../backoff.js';
+import { backoffMs, isBusyCoordinator, retryWhileBusy } from '../../backoff.js';
 import type {
   GroupMembership,
   PartitionOffset,
@@ -185,7 +185,7 @@ async function commitOffsets(
     } catch (error) {
       const classified = classifyPlatformaticError(error);
       if (classified.kind !== 'retriable' || performance.now() >= retryUntil) throw classified;
-      const busy = classified.code === 'CONCURRENT_TRANSACTIONS';
+      const busy = isBusyCoordinator(classified);
       if (!busy) coordinators.forget(groupId); // moved, loading elsewhere, or its broker is away: ask again
       await delay(backoffMs(attempt, busy));
     }
